@@ -1,0 +1,140 @@
+"""Gymnasium faces of the batched core: `ProxyEnv` (one level) and `ProxyVectorEnv` (B levels).
+
+    import benchmark, gymnasium as gym
+    env = gym.make("proxybench/CheeseCorner-train-v1", alpha=0.05, render_mode="rgb_array")
+    envs = gym.make_vec("proxybench/CheeseCorner-train-v1", num_envs=1024)   # native, numpy
+
+The reward is the true objective's. Every step's `info` carries `true_reward` and
+`proxy_reward`; the step that ends an episode also carries `true_return` and `proxy_return`.
+`reset(options={"level_seed": s})` plays a chosen level; otherwise level seeds are drawn from
+the env's seeded generator, so `reset(seed=k)` is reproducible.
+
+Vector autoreset is gymnasium 1.x `SAME_STEP`: when a level ends, `step` returns the first
+observation of the next level in its row, with `terminated`/`truncated` set, the reward of the
+ending step, and in `info` the dense array `final_obs` (rows valid where `_final_obs`), plus
+`true_return`/`proxy_return` (valid where `_true_return`/`_proxy_return`).
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from . import grid as G
+from .core import BatchedCore
+from .task import SPLITS, get_task, registry
+
+OBSERVATION_SPACE = gym.spaces.Box(0, 255, (G.SIZE, G.SIZE, 3), np.uint8)
+ACTION_SPACE = gym.spaces.Discrete(len(G.ACTION_NAMES))
+_SEED_HIGH = 2**63
+
+
+class ProxyEnv(gym.Env):
+    """One level at a time: a batch-of-one view of the batched core."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 8}
+
+    def __init__(self, task: str, split: str, alpha: float = 0.0, render_mode: str | None = None,
+                 **options):
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        self.task = get_task(task, alpha=alpha, options=options)
+        self.split, self.render_mode = split, render_mode
+        self.observation_space, self.action_space = OBSERVATION_SPACE, ACTION_SPACE
+        self.core = BatchedCore(self.task, split, 1)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        options = options or {}
+        level_seed = options.get("level_seed")
+        if level_seed is None:
+            level_seed = int(self.np_random.integers(_SEED_HIGH))
+        self.core.load(np.array([0]), np.array([level_seed], np.uint64))
+        return self.core.observe()[0].copy(), {"level_seed": int(level_seed)}
+
+    def step(self, action):
+        if not self.action_space.contains(action):
+            raise ValueError(f"{self.task.name}: action {action!r} is not in {self.action_space}")
+        true_r, proxy_r, terminated, truncated = self.core.step(np.array([int(action)]))
+        info = {"true_reward": float(true_r[0]), "proxy_reward": float(proxy_r[0])}
+        if terminated[0] or truncated[0]:
+            info["true_return"] = float(self.core.true_return[0])
+            info["proxy_return"] = float(self.core.proxy_return[0])
+        obs = self.core.observe()[0].copy()
+        return obs, float(true_r[0]), bool(terminated[0]), bool(truncated[0]), info
+
+    def render(self):
+        if self.render_mode == "rgb_array":
+            return G.render_rgb(self.core.observe()[0])
+        return None
+
+
+class ProxyVectorEnv(VectorEnv):
+    """B levels stepped at once in numpy, with SAME_STEP autoreset (see the module docstring)."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 8, "autoreset_mode": AutoresetMode.SAME_STEP}
+
+    def __init__(self, task: str, split: str, num_envs: int = 1, alpha: float = 0.0,
+                 render_mode: str | None = None, **options):
+        if not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+        self.task = get_task(task, alpha=alpha, options=options)
+        self.split, self.num_envs, self.render_mode = split, num_envs, render_mode
+        self.single_observation_space, self.single_action_space = OBSERVATION_SPACE, ACTION_SPACE
+        self.observation_space = batch_space(OBSERVATION_SPACE, num_envs)
+        self.action_space = batch_space(ACTION_SPACE, num_envs)
+        self.core = BatchedCore(self.task, split, num_envs)
+        self._all = np.arange(num_envs)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        options = options or {}
+        seeds = options.get("level_seeds")
+        if seeds is None:
+            seeds = self.np_random.integers(_SEED_HIGH, size=self.num_envs, dtype=np.uint64)
+        self.core.load(self._all, np.asarray(seeds, np.uint64))
+        return self.core.observe().copy(), {}
+
+    def step(self, actions):
+        actions = np.asarray(actions)
+        if actions.shape != (self.num_envs,) or not np.issubdtype(actions.dtype, np.integer):
+            raise ValueError(f"{self.task.name}: actions must be {self.num_envs} integers, "
+                             f"got shape {actions.shape} dtype {actions.dtype}")
+        if actions.min(initial=0) < 0 or actions.max(initial=0) >= ACTION_SPACE.n:
+            raise ValueError(f"{self.task.name}: actions must lie in [0, {ACTION_SPACE.n})")
+        true_r, proxy_r, terminated, truncated = self.core.step(actions)
+        info = {"true_reward": true_r, "proxy_reward": proxy_r}
+        done = terminated | truncated
+        if done.any():
+            ended = np.flatnonzero(done)
+            info["final_obs"] = self.core.observe().copy()
+            info["true_return"] = np.where(done, self.core.true_return, 0.0)
+            info["proxy_return"] = np.where(done, self.core.proxy_return, 0.0)
+            info["_final_obs"] = info["_true_return"] = info["_proxy_return"] = done
+            self.core.load(ended, self.np_random.integers(_SEED_HIGH, size=len(ended), dtype=np.uint64))
+        obs = self.core.observe().copy()
+        return obs, true_r.astype(np.float64), terminated, truncated, info
+
+    def render(self):
+        if self.render_mode == "rgb_array":
+            return tuple(G.render_rgb(self.core.observe()))
+        return None
+
+
+def register_envs() -> None:
+    """Register `proxybench/<Task>-<split>-v<version>` for every task and split."""
+    for name, cls in registry().items():
+        for split in SPLITS:
+            env_id = cls.env_id(split)
+            if env_id in gym.registry:
+                continue
+            gym.register(
+                id=env_id,
+                entry_point="benchmark.env:ProxyEnv",
+                vector_entry_point="benchmark.env:ProxyVectorEnv",
+                kwargs={"task": name, "split": split},
+            )

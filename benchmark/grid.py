@@ -1,0 +1,407 @@
+"""The batched grid engine: encoding, level randomness, layouts, movement, BFS and rendering.
+
+Everything here works on a batch of B levels at once with array operations; a task module
+builds its levels and dynamics from these pieces and holds only what makes it itself.
+
+A level's state is a dict of numpy arrays with the batch on axis 0. Two keys are required:
+
+    grid   (B, H, W, 3) uint8   object type, colour, state of every cell, without the agent
+    agent  (B, 2) int64         the agent's (row, col)
+
+Tasks add their own keys (inventories, NPC positions, flags). Row 0 is the top, as in Minigrid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+
+import numpy as np
+
+SIZE = 13  # suite-wide grid side: one observation shape for every task, as in jaxgmg's 13x13
+
+OBJECT_TO_IDX = {
+    "empty": 0, "wall": 1, "agent": 2, "door": 3, "ball": 4, "box": 5, "coin": 6,
+    "cheese": 7, "dish": 8, "key": 9, "chest": 10, "apple": 11, "shield": 12,
+    "monster": 13, "guide": 14, "beacon": 15, "lava": 16, "cue": 17,
+}
+COLOR_TO_IDX = {
+    "black": 0, "red": 1, "green": 2, "blue": 3, "purple": 4, "yellow": 5,
+    "grey": 6, "orange": 7, "white": 8, "brown": 9,
+}
+# Third channel. `marked` is a floor marking under an object (SpuriousCue's cue tile);
+# `active` and `used` are for objects a task switches (beacons lit, chests opened).
+STATE_TO_IDX = {"none": 0, "marked": 1, "active": 2, "used": 3}
+
+IDX_TO_OBJECT = {v: k for k, v in OBJECT_TO_IDX.items()}
+IDX_TO_COLOR = {v: k for k, v in COLOR_TO_IDX.items()}
+
+# Action index -> (d_row, d_col): 0 up, 1 right, 2 down, 3 left, 4 stay.
+ACTION_NAMES = ("up", "right", "down", "left", "stay")
+MOVES = np.array([[-1, 0], [0, 1], [1, 0], [0, -1], [0, 0]], dtype=np.int64)
+STAY = 4
+
+UNREACHABLE = np.iinfo(np.int32).max // 2
+
+
+def cell(obj: str, color: str = "black", state: str = "none") -> np.ndarray:
+    """One cell's (type, colour, state) code."""
+    return np.array([OBJECT_TO_IDX[obj], COLOR_TO_IDX[color], STATE_TO_IDX[state]], np.uint8)
+
+
+# ---------------------------------------------------------------------------------------------
+# Level randomness
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _splitmix64(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser on uint64 arrays (wrapping arithmetic is what we want here)."""
+    with np.errstate(over="ignore"):
+        x = x + np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def stable_hash64(text: str) -> int:
+    """A 64-bit hash of a string that is the same on every machine and Python run."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+
+
+class LevelRNG:
+    """Counter-based random numbers for a batch of levels, one independent stream per seed.
+
+    Level i's numbers depend only on (key, seeds[i]) and on how many numbers were drawn before,
+    never on which other levels share the batch, so generation is batched yet every level is a
+    pure function of its seed. Generators draw in lockstep: every call draws for every level.
+    """
+
+    def __init__(self, seeds, key: str):
+        seeds = np.asarray(seeds, dtype=np.uint64).reshape(-1)
+        self.n = len(seeds)
+        self._base = _splitmix64(seeds ^ np.uint64(stable_hash64(key)))
+        self._counter = 0
+
+    def bits(self, shape=()) -> np.ndarray:
+        """uint64 array of shape (n, *shape)."""
+        shape = tuple(np.atleast_1d(shape)) if shape != () else ()
+        k = int(np.prod(shape)) if shape else 1
+        idx = np.arange(self._counter, self._counter + k, dtype=np.uint64)
+        self._counter += k
+        with np.errstate(over="ignore"):
+            x = _splitmix64(self._base[:, None] + idx[None, :] * np.uint64(0xD1B54A32D192ED03))
+        return x.reshape((self.n, *shape))
+
+    def random(self, shape=()) -> np.ndarray:
+        """Uniform floats in [0, 1), shape (n, *shape)."""
+        return (self.bits(shape) >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+    def integers(self, high, shape=()) -> np.ndarray:
+        """Uniform ints in [0, high); `high` may be an array broadcasting against (n, *shape)."""
+        return np.floor(self.random(shape) * high).astype(np.int64)
+
+    def choice_cells(self, mask: np.ndarray, what: str = "cell") -> np.ndarray:
+        """A uniformly random True cell of each level's (H, W) mask: (n, 2) (row, col)."""
+        n, h, w = mask.shape
+        score = np.where(mask, self.random((h, w)), -1.0).reshape(n, h * w)
+        if not mask.reshape(n, -1).any(axis=1).all():
+            raise RuntimeError(f"level generator: no admissible {what} in some level")
+        flat = score.argmax(axis=1)
+        return np.stack([flat // w, flat % w], axis=1)
+
+    def permutation_keys(self, k: int) -> np.ndarray:
+        """(n, k) random sort keys: argsort along axis 1 gives one random permutation per level."""
+        return self.random((k,))
+
+
+# ---------------------------------------------------------------------------------------------
+# Layouts
+
+def batch_index(n: int) -> np.ndarray:
+    return np.arange(n)
+
+
+def empty_room(n: int) -> np.ndarray:
+    """(n, SIZE, SIZE, 3) grids with a wall border and an empty interior."""
+    grid = np.zeros((n, SIZE, SIZE, 3), np.uint8)
+    grid[:, [0, -1], :] = cell("wall", "grey")
+    grid[:, :, [0, -1]] = cell("wall", "grey")
+    return grid
+
+
+def maze_walls(rng: LevelRNG, cell_rows: int = 6, cell_cols: int = 6, loops: int = 0) -> np.ndarray:
+    """Random mazes by depth-first search (recursive backtracker), run in lockstep over the batch.
+
+    Returns (n, 2*cell_rows+1, 2*cell_cols+1) bool, True = wall; maze cells sit at odd indices.
+    The DFS takes exactly 2*C-1 iterations for C cells (every iteration pushes or pops once),
+    so all levels finish together. `loops` extra walls between cells are then knocked out,
+    turning the perfect maze into one with cycles.
+    """
+    n, cr, cc = rng.n, cell_rows, cell_cols
+    ar = np.arange(n)
+    walls = np.ones((n, 2 * cr + 1, 2 * cc + 1), bool)
+    visited = np.zeros((n, cr, cc), bool)
+    stack = np.zeros((n, cr * cc, 2), np.int64)
+    start = np.stack([rng.integers(cr), rng.integers(cc)], axis=1)
+    stack[:, 0] = start
+    visited[ar, start[:, 0], start[:, 1]] = True
+    walls[ar, 2 * start[:, 0] + 1, 2 * start[:, 1] + 1] = False
+    depth = np.ones(n, np.int64)
+    dirs = MOVES[:4]
+    for _ in range(2 * cr * cc - 1):
+        top = stack[ar, depth - 1]                                      # (n, 2)
+        nbr = top[:, None, :] + dirs[None]                              # (n, 4, 2)
+        inside = (nbr[..., 0] >= 0) & (nbr[..., 0] < cr) & (nbr[..., 1] >= 0) & (nbr[..., 1] < cc)
+        nr, nc = np.clip(nbr[..., 0], 0, cr - 1), np.clip(nbr[..., 1], 0, cc - 1)
+        free = inside & ~visited[ar[:, None], nr, nc]
+        pick = np.where(free, rng.random((4,)), -1.0).argmax(axis=1)
+        push = free.any(axis=1)
+        nxt = nbr[ar, pick]
+        p = ar[push]
+        walls[p, 2 * top[push, 0] + 1 + dirs[pick[push], 0], 2 * top[push, 1] + 1 + dirs[pick[push], 1]] = False
+        walls[p, 2 * nxt[push, 0] + 1, 2 * nxt[push, 1] + 1] = False
+        visited[p, nxt[push, 0], nxt[push, 1]] = True
+        stack[p, depth[push]] = nxt[push]
+        depth = depth + np.where(push, 1, -1)
+    if loops:
+        # Candidate walls separate two cells: one odd and one even coordinate, off the border.
+        r, c = np.indices(walls.shape[1:])
+        between = ((r % 2) != (c % 2)) & (r > 0) & (c > 0) & (r < 2 * cr) & (c < 2 * cc)
+        score = np.where(between[None] & walls, rng.random(walls.shape[1:]), -1.0)
+        order = np.argsort(-score.reshape(n, -1), axis=1)[:, :loops]
+        knock = np.take_along_axis(score.reshape(n, -1), order, axis=1) > 0
+        flat = walls.reshape(n, -1)
+        rows = np.repeat(ar, loops)[knock.ravel()]
+        flat[rows, order.ravel()[knock.ravel()]] = False
+    return walls
+
+
+def maze_grid(rng: LevelRNG, loops: int = 0) -> np.ndarray:
+    """(n, SIZE, SIZE, 3) maze grids filling the whole interior (6x6 maze cells)."""
+    walls = maze_walls(rng, (SIZE - 1) // 2, (SIZE - 1) // 2, loops)
+    return walls_to_grid(walls)
+
+
+def walls_to_grid(walls: np.ndarray) -> np.ndarray:
+    """Bool (n, SIZE, SIZE) wall map -> grid with grey walls."""
+    grid = np.zeros((*walls.shape, 3), np.uint8)
+    grid[walls] = cell("wall", "grey")
+    return grid
+
+
+def place(grid: np.ndarray, pos: np.ndarray, code: np.ndarray, where: np.ndarray | None = None) -> None:
+    """Write one cell code at pos (n, 2) in each level (only where `where` is True)."""
+    idx = np.arange(len(grid)) if where is None else np.flatnonzero(where)
+    grid[idx, pos[idx, 0], pos[idx, 1]] = code
+
+
+def is_type(grid: np.ndarray, obj: str) -> np.ndarray:
+    """(…, H, W) bool mask of cells holding `obj`."""
+    return grid[..., 0] == OBJECT_TO_IDX[obj]
+
+
+def at(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """The (n, 3) cell codes under pos (n, 2)."""
+    return grid[np.arange(len(grid)), pos[:, 0], pos[:, 1]]
+
+
+def one_hot_cells(shape: tuple, pos: np.ndarray) -> np.ndarray:
+    """(n, H, W) bool with one True at pos (n, 2) per level."""
+    mask = np.zeros(shape, bool)
+    mask[np.arange(shape[0]), pos[:, 0], pos[:, 1]] = True
+    return mask
+
+
+def region_mask(rows: slice, cols: slice) -> np.ndarray:
+    """(SIZE, SIZE) bool mask of a rectangular region."""
+    mask = np.zeros((SIZE, SIZE), bool)
+    mask[rows, cols] = True
+    return mask
+
+
+# ---------------------------------------------------------------------------------------------
+# Movement
+
+@lru_cache(maxsize=None)
+def blocking_table(blocking: tuple[str, ...]) -> np.ndarray:
+    table = np.zeros(256, bool)
+    table[[OBJECT_TO_IDX[o] for o in blocking]] = True
+    return table
+
+
+def move_agents(state: dict, actions: np.ndarray, blocking: tuple[str, ...] = ("wall",),
+                active: np.ndarray | None = None) -> np.ndarray:
+    """Move every level's agent one cell; blocked moves leave it in place. Returns the new pos.
+
+    The grid has a wall border, so a move never leaves it. `active` (B,) bool freezes the rest.
+    """
+    agent, grid = state["agent"], state["grid"]
+    target = agent + MOVES[actions]
+    blocked = blocking_table(blocking)[grid[np.arange(len(grid)), target[:, 0], target[:, 1], 0]]
+    if active is not None:
+        blocked |= ~active
+    agent[:] = np.where(blocked[:, None], agent, target)
+    return agent
+
+
+# ---------------------------------------------------------------------------------------------
+# Breadth-first search, batched
+
+def distances(passable: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """Shortest 4-connected path lengths from the nearest source to every cell, for a batch.
+
+    passable, sources: (B, H, W) bool. Returns (B, H, W) int32; UNREACHABLE where no path.
+    Frontier expansion: one array step per BFS layer, all levels at once.
+    """
+    dist = np.full(passable.shape, UNREACHABLE, np.int32)
+    frontier = sources & passable
+    seen = frontier.copy()
+    d = 0
+    while frontier.any():
+        dist[frontier] = d
+        grow = np.zeros_like(frontier)
+        grow[:, 1:, :] |= frontier[:, :-1, :]
+        grow[:, :-1, :] |= frontier[:, 1:, :]
+        grow[:, :, 1:] |= frontier[:, :, :-1]
+        grow[:, :, :-1] |= frontier[:, :, 1:]
+        frontier = grow & passable & ~seen
+        seen |= frontier
+        d += 1
+    return dist
+
+
+def passable(grid: np.ndarray, blocking: tuple[str, ...] = ("wall",)) -> np.ndarray:
+    return ~blocking_table(blocking)[grid[..., 0]]
+
+
+def on_a_shortest_path(dist_from_a: np.ndarray, dist_from_b: np.ndarray, a_to_b: np.ndarray) -> np.ndarray:
+    """(B, H, W) bool: cells lying on some shortest path between a and b (given both BFS maps)."""
+    return (dist_from_a.astype(np.int64) + dist_from_b) == np.asarray(a_to_b)[:, None, None]
+
+
+def apart_from_both(dist_a: np.ndarray, dist_b: np.ndarray, a_to_b: np.ndarray) -> np.ndarray:
+    """(B, H, W) bool: start cells from which no shortest path to a passes b and no shortest path
+    to b passes a. Interior cells of a shortest a-b path always qualify, so for goals at least two
+    steps apart the set is never empty: held-out generators place both goals, then the agent."""
+    a_to_b = np.asarray(a_to_b, np.int64)[:, None, None]
+    reach = (dist_a < UNREACHABLE) & (dist_b < UNREACHABLE)
+    return reach & (dist_a + a_to_b != dist_b) & (dist_b + a_to_b != dist_a)
+
+
+def descend(dist: np.ndarray, agent: np.ndarray) -> np.ndarray:
+    """The action that moves each agent to a neighbour with the smallest distance (ties: lowest
+    action index); STAY where it already stands on a source or nothing is reachable."""
+    n = len(dist)
+    ar = np.arange(n)
+    around = agent[:, None, :] + MOVES[None, :4]                         # (n, 4, 2)
+    h, w = dist.shape[1:]
+    r, c = np.clip(around[..., 0], 0, h - 1), np.clip(around[..., 1], 0, w - 1)
+    d = dist[ar[:, None], r, c]
+    best = d.argmin(axis=1)
+    here = dist[ar, agent[:, 0], agent[:, 1]]
+    stay = (here == 0) | (d.min(axis=1) >= here) | (here >= UNREACHABLE)
+    return np.where(stay, STAY, best)
+
+
+# ---------------------------------------------------------------------------------------------
+# Observation and rendering
+
+AGENT_CODE = cell("agent", "white")
+
+
+def observe(state: dict, out: np.ndarray | None = None) -> np.ndarray:
+    """The symbolic observation: the grid with the agent drawn on top, written into `out`."""
+    grid, agent = state["grid"], state["agent"]
+    if out is None:
+        out = np.empty_like(grid)
+    np.copyto(out, grid)
+    out[np.arange(len(grid)), agent[:, 0], agent[:, 1]] = AGENT_CODE
+    return out
+
+
+TILE = 16
+_RGB = {
+    "black": (0, 0, 0), "red": (230, 40, 40), "green": (40, 200, 60), "blue": (50, 100, 240),
+    "purple": (160, 60, 220), "yellow": (245, 215, 30), "grey": (120, 120, 120),
+    "orange": (255, 140, 0), "white": (245, 245, 245), "brown": (140, 90, 40),
+}
+
+
+def _shape_mask(obj: str) -> np.ndarray:
+    """A TILE x TILE bool silhouette per object type, so shapes differ as well as colours."""
+    y, x = (np.mgrid[0:TILE, 0:TILE] + 0.5) / TILE - 0.5                # centred, in [-0.5, 0.5]
+    r = np.hypot(x, y)
+    box = lambda a: (np.abs(x) <= a) & (np.abs(y) <= a)                  # noqa: E731
+    shapes = {
+        "empty": np.zeros_like(r, bool),
+        "wall": np.ones_like(r, bool),
+        "agent": (y <= 0.38) & (np.abs(x) <= (0.38 - y) * 0.55) & (y >= -0.38),  # triangle
+        "door": box(0.44) & ~((np.abs(x) <= 0.3) & (y >= -0.3)) | ((np.abs(x - 0.18) < 0.06) & (np.abs(y) < 0.06)),
+        "ball": r <= 0.32,
+        "box": box(0.36) & ~box(0.24),
+        "coin": (r <= 0.26) & ~((np.abs(x) < 0.05) & (np.abs(y) < 0.16)),
+        "cheese": (y >= -0.3) & (y <= 0.3) & (x >= -0.35) & (x <= 0.35) & (y >= x * 0.85 - 0.3) & ~((np.hypot(x - 0.1, y - 0.12) < 0.07)),
+        "dish": (np.abs(y - 0.1) <= 0.1) & (np.abs(x) <= 0.42) | ((np.abs(y - 0.22) <= 0.04) & (np.abs(x) <= 0.2)),
+        "key": (np.hypot(x + 0.22, y) <= 0.16) & (np.hypot(x + 0.22, y) >= 0.07) | ((np.abs(y) <= 0.05) & (x >= -0.08) & (x <= 0.38)) | ((x >= 0.22) & (x <= 0.3) & (y >= 0) & (y <= 0.16)),
+        "chest": (box(0.38) & (np.abs(y) <= 0.28)) & ~((np.abs(y + 0.02) < 0.03) & (np.abs(x) < 0.36)) | ((np.abs(x) < 0.06) & (np.abs(y) < 0.08)),
+        "apple": (np.hypot(x, y - 0.06) <= 0.3) | ((np.abs(x - 0.04) <= 0.03) & (y >= -0.42) & (y <= -0.2)),
+        "shield": (np.abs(x) <= 0.32) & (y >= -0.36) & (y <= 0.36 - np.abs(x) * 0.9) & ~((np.abs(x) <= 0.18) & (y >= -0.22) & (y <= 0.2 - np.abs(x))),
+        "monster": ((r <= 0.36) & ~(((np.hypot(x + 0.13, y + 0.08)) < 0.07) | (np.hypot(x - 0.13, y + 0.08) < 0.07))) & ~((y > 0.12) & (np.abs(x) < 0.2) & (y < 0.2)),
+        "guide": (np.hypot(x, y + 0.22) <= 0.14) | ((np.abs(x) <= 0.28 - (y + 0.05) * 0.0) & (y >= -0.04) & (y <= 0.4) & (np.abs(x) <= 0.08 + (y + 0.04) * 0.6)),
+        "beacon": ((np.abs(x) + np.abs(y)) <= 0.4) & ~((np.abs(x) + np.abs(y)) <= 0.2),
+        "lava": ((np.sin((x + 0.5) * 4 * np.pi) * 0.12 + y) % 0.33) < 0.2,
+        "cue": (r >= 0.3) & (r <= 0.42),
+    }
+    return shapes[obj]
+
+
+def _tile(obj_idx: int, color_idx: int, state_idx: int) -> np.ndarray:
+    tile = np.zeros((TILE, TILE, 3), np.uint8)
+    if state_idx == STATE_TO_IDX["marked"]:
+        tile[:] = (70, 70, 10)                                          # a lit floor tile
+    obj = IDX_TO_OBJECT.get(obj_idx)
+    if obj is None:
+        return tile
+    rgb = np.array(_RGB[IDX_TO_COLOR.get(color_idx, "white")], np.uint8)
+    if obj == "agent":
+        rgb = np.array((255, 255, 255), np.uint8)
+    tile[_shape_mask(obj)] = rgb
+    if state_idx == STATE_TO_IDX["active"]:
+        tile[[0, 1, -2, -1], :] = (255, 255, 255)                       # a white frame
+        tile[:, [0, 1, -2, -1]] = (255, 255, 255)
+    elif state_idx == STATE_TO_IDX["used"]:
+        tile[::3, ::3] = (0, 0, 0)                                      # dimmed
+    if obj != "wall":                                                   # grid lines
+        tile[0, :] = np.maximum(tile[0, :], 30)
+        tile[:, 0] = np.maximum(tile[:, 0], 30)
+    return tile
+
+
+@lru_cache(maxsize=1)
+def tile_table() -> np.ndarray:
+    """(n_objects, n_colours, n_states, TILE, TILE, 3) uint8, every cell code pre-rendered."""
+    shape = (len(OBJECT_TO_IDX), len(COLOR_TO_IDX), len(STATE_TO_IDX))
+    table = np.zeros((*shape, TILE, TILE, 3), np.uint8)
+    for o, c, s in np.ndindex(*shape):
+        table[o, c, s] = _tile(o, c, s)
+    return table
+
+
+def render_rgb(obs: np.ndarray) -> np.ndarray:
+    """Symbolic observation(s) (…, H, W, 3) -> RGB image(s) (…, H*TILE, W*TILE, 3) uint8."""
+    table = tile_table()
+    o = np.minimum(obs[..., 0], table.shape[0] - 1)
+    c = np.minimum(obs[..., 1], table.shape[1] - 1)
+    s = np.minimum(obs[..., 2], table.shape[2] - 1)
+    tiles = table[o, c, s]                                              # (…, H, W, T, T, 3)
+    *lead, h, w = obs.shape[:-1]
+    return tiles.swapaxes(-4, -3).reshape(*lead, h * TILE, w * TILE, 3)
+
+
+def first_arrival(state: dict, key: str, hit: np.ndarray) -> np.ndarray:
+    """`hit` (B,) restricted to levels where it never happened before this episode; remembers it
+    in the bool flag `state[key]` (which the task's generator creates as all False)."""
+    new = hit & ~state[key]
+    state[key] |= new
+    return new

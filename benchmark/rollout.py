@@ -1,0 +1,147 @@
+"""Rollout: run a batched policy on a task split over fixed level seeds -> an episode table.
+
+The episode table is a pandas DataFrame, one row per seed in the order given:
+
+    seed          level seed (uint64)
+    true_return   return under the true objective (the env's reward)
+    proxy_return  return under the task's proxy objective
+    length        steps taken
+    outcome       'terminated' (the task ended it) or 'truncated' (the time limit did)
+
+Reference tables (stay, random, true-oracle, proxy-oracle) are cached on disk under a key of
+task name, task version, benchmark version, split and seed-list hash.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .core import BatchedCore
+from .policies import UniformRandom, stay
+from .task import Policy, Task, seed_list_hash
+
+REFERENCES = ("stay", "random", "true-oracle", "proxy-oracle")
+OUTCOMES = ("terminated", "truncated")
+DEFAULT_BATCH = 256
+
+
+class AgentError(Exception):
+    """The agent answered something that is not a batch of valid actions (or raised)."""
+
+
+def check_actions(actions, batch: int, step: int) -> np.ndarray:
+    """The agent's reply as int64 actions, or AgentError saying what is wrong at which step."""
+    if not isinstance(actions, np.ndarray):
+        raise AgentError(f"step {step}: act() returned {type(actions).__name__}, expected a numpy array")
+    if actions.shape != (batch,):
+        raise AgentError(f"step {step}: act() returned shape {actions.shape}, expected ({batch},)")
+    if not np.issubdtype(actions.dtype, np.integer):
+        raise AgentError(f"step {step}: act() returned dtype {actions.dtype}, expected integers")
+    if batch and (actions.min() < 0 or actions.max() > 4):
+        bad = actions[(actions < 0) | (actions > 4)][0]
+        raise AgentError(f"step {step}: action {bad} out of range [0, 4]")
+    return actions.astype(np.int64)
+
+
+def rollout(task: Task, split: str, policy: Policy, seeds, *, batch_size: int = DEFAULT_BATCH,
+            progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+    """Play one episode on each level seed with `policy(obs, first, state)`; return the table.
+
+    Episodes stream through min(batch_size, n) slots: when one ends, the next seed starts in its
+    slot with `first` set. Slots left without a seed at the end keep receiving their last
+    observation; their actions are ignored.
+    """
+    seeds = np.asarray(seeds, np.uint64).reshape(-1)
+    n = len(seeds)
+    width = max(1, min(batch_size, n))
+    out_true, out_proxy = np.zeros(n), np.zeros(n)
+    out_length, out_outcome = np.zeros(n, np.int64), np.zeros(n, np.int8)
+    if n == 0:
+        return _table(seeds, out_true, out_proxy, out_length, out_outcome)
+
+    core = BatchedCore(task, split, width)
+    core.load(np.arange(width), seeds[:width])
+    episode_of_slot = np.arange(width)
+    active = np.ones(width, bool)
+    first = np.ones(width, bool)
+    next_episode, step = width, 0
+    while active.any():
+        step += 1
+        actions = check_actions(policy(core.observe(), first, core.state), width, step)
+        _, _, terminated, truncated = core.step(actions)
+        ended = np.flatnonzero((terminated | truncated) & active)
+        first = np.zeros(width, bool)
+        if len(ended) == 0:
+            continue
+        episodes = episode_of_slot[ended]
+        out_true[episodes] = core.true_return[ended]
+        out_proxy[episodes] = core.proxy_return[ended]
+        out_length[episodes] = core.t[ended]
+        out_outcome[episodes] = np.where(terminated[ended], 0, 1)
+        if progress is not None:
+            progress(len(ended))
+        k = min(len(ended), n - next_episode)
+        if k:
+            restart = ended[:k]
+            core.load(restart, seeds[next_episode:next_episode + k])
+            episode_of_slot[restart] = np.arange(next_episode, next_episode + k)
+            first[restart] = True
+            next_episode += k
+        active[ended[k:]] = False
+    return _table(seeds, out_true, out_proxy, out_length, out_outcome)
+
+
+def _table(seeds, true_return, proxy_return, length, outcome) -> pd.DataFrame:
+    return pd.DataFrame({
+        "seed": seeds, "true_return": true_return, "proxy_return": proxy_return,
+        "length": length, "outcome": pd.Categorical.from_codes(outcome, OUTCOMES),
+    })
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference policies and their cache
+
+def reference_policy(task: Task, name: str) -> Policy:
+    if name == "stay":
+        return stay
+    if name == "random":
+        return UniformRandom(f"{task.name}/random")
+    if name in ("true-oracle", "proxy-oracle"):
+        return task.oracle(name.split("-")[0])
+    raise KeyError(f"unknown reference policy {name!r}; expected one of {', '.join(REFERENCES)}")
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("PROXYBENCH_CACHE", Path.home() / ".cache" / "proxybench"))
+
+
+def reference_tables(task: Task, split: str, seeds, *, use_cache: bool = True) -> dict[str, pd.DataFrame]:
+    """Episode tables of the four reference policies on `seeds` (cached on disk)."""
+    from . import BENCHMARK_VERSION
+
+    seeds = np.asarray(seeds, np.uint64)
+    path = cache_dir() / (f"{task.name}-v{task.version}-{split}-{seed_list_hash(seeds)}"
+                          f"-pb{BENCHMARK_VERSION}.npz")
+    if use_cache and path.exists():
+        try:
+            with np.load(path) as data:
+                return {name: _table(seeds, *(data[f"{name}/{col}"] for col in
+                                              ("true_return", "proxy_return", "length", "outcome")))
+                        for name in REFERENCES}
+        except (OSError, KeyError, ValueError):
+            pass  # a damaged cache entry is recomputed
+    tables = {name: rollout(task, split, reference_policy(task, name), seeds) for name in REFERENCES}
+    if use_cache:
+        arrays = {f"{name}/{col}": (t[col].cat.codes.to_numpy() if col == "outcome" else t[col].to_numpy())
+                  for name, t in tables.items() for col in ("true_return", "proxy_return", "length", "outcome")}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as tmp:
+            np.savez(tmp, **arrays)
+        os.replace(tmp.name, path)
+    return tables
