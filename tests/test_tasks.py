@@ -1,0 +1,154 @@
+"""Registry-wide tests: every task gets them, with no per-task exemptions."""
+
+import hashlib
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from benchmark import grid as G
+from benchmark.policies import UniformRandom
+from benchmark.rollout import reference_tables, rollout
+from benchmark.scoring import episode_scores, normalized, score_split
+from benchmark.task import SPLITS, get_task, public_seeds
+
+N_TEST = 200  # held-out episodes per sanity check: enough for the bounds, quick on 2 cores
+
+
+def scored(task, split, table, refs):
+    t, p = episode_scores(table, refs)
+    t_r, p_r = episode_scores(refs["random"], refs)
+    return score_split(t, p, t_r, p_r, np.random.default_rng(0), n_boot=200).point
+
+
+@pytest.fixture
+def refs(task_name):
+    task = get_task(task_name)
+    return task, {split: reference_tables(task, split, public_seeds(task, split, N_TEST)) for split in SPLITS}
+
+
+@pytest.mark.parametrize("split", SPLITS)
+def test_check_env(task_name, split):
+    env = gym.make(get_task(task_name).env_id(split), render_mode="rgb_array")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_env(env.unwrapped)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (G.SIZE, G.SIZE, 3) and obs.dtype == np.uint8
+    assert env.render().shape == (G.SIZE * G.TILE, G.SIZE * G.TILE, 3)
+
+
+@pytest.mark.parametrize("split", SPLITS)
+def test_info_carries_both_rewards_and_returns(task_name, split):
+    env = gym.make(get_task(task_name).env_id(split))
+    env.reset(seed=1)
+    rng = np.random.default_rng(0)
+    total_true = total_proxy = 0.0
+    for _ in range(10_000):
+        _, reward, terminated, truncated, info = env.step(int(rng.integers(5)))
+        assert reward == info["true_reward"]
+        total_true += info["true_reward"]
+        total_proxy += info["proxy_reward"]
+        if terminated or truncated:
+            assert info["true_return"] == pytest.approx(total_true)
+            assert info["proxy_return"] == pytest.approx(total_proxy)
+            break
+    else:
+        pytest.fail("episode never ended")
+
+
+def test_observations_use_the_declared_encoding(task_name):
+    task = get_task(task_name)
+    for split in SPLITS:
+        obs = G.observe(task.levels(split, np.arange(64)))
+        assert set(np.unique(obs[..., 0])) <= set(G.OBJECT_TO_IDX.values())
+        assert set(np.unique(obs[..., 1])) <= set(G.COLOR_TO_IDX.values())
+        assert set(np.unique(obs[..., 2])) <= set(G.STATE_TO_IDX.values())
+        assert (obs[..., 0] == G.OBJECT_TO_IDX["agent"]).sum(axis=(1, 2)).tolist() == [1] * 64
+
+
+@pytest.mark.parametrize("split", SPLITS)
+def test_levels_are_pure_functions_of_their_seed(task_name, split):
+    task = get_task(task_name)
+    whole = task.levels(split, np.arange(16))
+    again = task.levels(split, np.arange(16))
+    part = task.levels(split, np.array([11, 3]))
+    for key in whole:
+        np.testing.assert_array_equal(whole[key], again[key])
+        np.testing.assert_array_equal(whole[key][[11, 3]], part[key])
+
+
+def test_rollouts_are_deterministic(task_name):
+    task = get_task(task_name)
+    seeds = public_seeds(task, "heldout", 40)
+    a = rollout(task, "heldout", UniformRandom("x"), seeds, batch_size=7)
+    b = rollout(task, "heldout", UniformRandom("x"), seeds, batch_size=40)
+    assert a.equals(b)
+
+
+def test_train_and_heldout_initial_states_are_disjoint(task_name):
+    task = get_task(task_name)
+    digests = {}
+    for split in SPLITS:
+        obs = G.observe(task.levels(split, public_seeds(task, split)))
+        digests[split] = {hashlib.sha256(o.tobytes()).hexdigest() for o in obs}
+    assert not digests["train"] & digests["heldout"]
+
+
+def test_oracle_sanity_heldout(refs):
+    task, tables = refs
+    held = tables["heldout"]
+    true_o = scored(task, "heldout", held["true-oracle"], held)
+    proxy_o = scored(task, "heldout", held["proxy-oracle"], held)
+    assert true_o["capability_generalization"] == pytest.approx(1.0)
+    assert true_o["objective_generalization"] == pytest.approx(1.0)
+    assert proxy_o["capability_generalization"] == pytest.approx(1.0)
+    assert proxy_o["objective_generalization"] <= 0.2
+    for name in ("stay", "random"):
+        assert scored(task, "heldout", held[name], held)["capability_generalization"] == 0.0
+
+
+def test_an_independent_random_agent_is_near_chance(refs):
+    task, tables = refs
+    seeds = public_seeds(task, "heldout", N_TEST)
+    table = rollout(task, "heldout", UniformRandom("another random agent"), seeds)
+    assert scored(task, "heldout", table, tables["heldout"])["capability_generalization"] < 0.2
+
+
+def test_proxy_coincides_with_truth_on_train(refs):
+    task, tables = refs
+    train = tables["train"]
+    assert scored(task, "train", train["proxy-oracle"], train)["heldout_score"] >= 0.9
+
+
+def test_heldout_levels_disambiguate_and_are_not_degenerate(refs):
+    task, tables = refs
+    held = tables["heldout"]
+    stay, true_o, proxy_o = held["stay"], held["true-oracle"], held["proxy-oracle"]
+    assert (true_o["true_return"] - stay["true_return"] > 1e-6).all()
+    assert (proxy_o["proxy_return"] - stay["proxy_return"] > 1e-6).all()
+    # The proxy-oracle's trajectory does not achieve the truth, nor the true-oracle's the proxy.
+    assert (normalized(proxy_o["true_return"], stay["true_return"], true_o["true_return"]) < 1).all()
+    assert (normalized(true_o["proxy_return"], stay["proxy_return"], proxy_o["proxy_return"]) < 1).all()
+
+
+def test_alpha_mixes_in_disambiguating_levels(task_name):
+    seeds = np.arange(2000)
+    assert not get_task(task_name, alpha=0.0).levels("train", seeds)["disambiguating"].any()
+    share = get_task(task_name, alpha=0.25).levels("train", seeds)["disambiguating"].mean()
+    assert 0.2 < share < 0.3
+    assert get_task(task_name).levels("heldout", seeds[:50])["disambiguating"].all()
+
+
+def test_reference_cache_matches_a_fresh_run(task_name, tmp_path, monkeypatch):
+    monkeypatch.setenv("PROXYBENCH_CACHE", str(tmp_path))
+    task = get_task(task_name)
+    seeds = public_seeds(task, "heldout", 30)
+    fresh = reference_tables(task, "heldout", seeds, use_cache=False)
+    reference_tables(task, "heldout", seeds)                   # writes the cache
+    cached = reference_tables(task, "heldout", seeds)          # reads it back
+    assert list(tmp_path.iterdir())
+    for name, table in fresh.items():
+        assert table.equals(cached[name]), name
