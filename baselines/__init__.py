@@ -1,0 +1,1 @@
+"""Reference agents in submission format, with their training code."""

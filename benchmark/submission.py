@@ -1,0 +1,172 @@
+"""Submissions: the `submission.yaml` manifest, its one declared schema, and loading the agent.
+
+A submission is a folder with its code, small weights and a manifest:
+
+    name: my-agent              # unique; lower case, digits, '-'
+    authors: [Ada Lovelace]
+    description: one paragraph
+    entry_point: agent.py:make_agent
+    track: standard             # or open
+    training:
+      splits: [train]           # which splits it trained on
+      alpha: 0.0                # disambiguation fraction used in training
+      env_steps: 1000000        # per task
+      seeds: [0, 1, 2]          # training seeds (one run each)
+
+`make_agent(task_id, seed)` returns an object with `act(obs, first) -> actions` on batches:
+obs (B, 13, 13, 3) uint8, first (B,) bool, actions (B,) integers in [0, 4]. `task_id` is the
+task's short name (e.g. "RedDoor"); the agent is never told the split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+MANIFEST = "submission.yaml"
+RESULTS = "results.json"
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+ENTRY_RE = re.compile(r"^[A-Za-z0-9_./-]+\.py:[A-Za-z_][A-Za-z0-9_]*$")
+TRACKS = ("standard", "open")
+
+
+class ManifestError(ValueError):
+    """A manifest that does not fit the schema; the message names the file and the field."""
+
+
+def _is_str(v):
+    return isinstance(v, str) and v.strip() != ""
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+# field -> (required, check, what the field must be). Nested fields use dots.
+SCHEMA: dict[str, tuple[bool, Callable[[Any], bool], str]] = {
+    "name": (True, lambda v: isinstance(v, str) and bool(NAME_RE.match(v)),
+             "lower-case letters, digits and '-', at most 64 characters"),
+    "authors": (True, lambda v: isinstance(v, list) and len(v) > 0 and all(_is_str(a) for a in v),
+                "a non-empty list of names"),
+    "description": (True, _is_str, "a non-empty string"),
+    "entry_point": (True, lambda v: isinstance(v, str) and bool(ENTRY_RE.match(v)) and ".." not in v,
+                    "'file.py:function' inside the submission folder"),
+    "track": (True, lambda v: v in TRACKS, f"one of {', '.join(TRACKS)}"),
+    "training": (True, lambda v: isinstance(v, dict), "a mapping with splits, alpha, env_steps, seeds"),
+    "training.splits": (True, lambda v: isinstance(v, list) and len(v) > 0
+                        and all(s in ("train", "heldout") for s in v) and len(set(v)) == len(v),
+                        "a non-empty list of distinct splits from [train, heldout]"),
+    "training.alpha": (True, lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1,
+                       "a number in [0, 1]"),
+    "training.env_steps": (True, lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
+    "training.seeds": (True, lambda v: isinstance(v, list) and 0 < len(v) <= 32 and all(_is_int(s) and s >= 0 for s in v)
+                       and len(set(v)) == len(v), "a non-empty list of at most 32 distinct non-negative integers"),
+}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: Path                 # the submission folder
+    name: str
+    authors: tuple[str, ...]
+    description: str
+    entry_point: str
+    track: str
+    splits: tuple[str, ...]
+    alpha: float
+    env_steps: int
+    seeds: tuple[int, ...]
+
+
+def _lookup(data: dict, dotted: str):
+    node = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+_MISSING = object()
+
+
+def load_manifest(folder: str | Path) -> Manifest:
+    """Parse and validate `folder/submission.yaml`; ManifestError names the file and field."""
+    folder = Path(folder)
+    path = folder / MANIFEST
+    if not folder.is_dir():
+        raise ManifestError(f"{folder}: not a submission folder")
+    if not path.is_file():
+        raise ManifestError(f"{path}: missing (a submission folder needs a {MANIFEST})")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" line {where.line + 1}" if where is not None else ""
+        raise ManifestError(f"{path}:{line} not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, dict):
+        raise ManifestError(f"{path}: expected a mapping of fields, got {type(data).__name__}")
+    known = {f.split(".")[0] for f in SCHEMA} | {f for f in SCHEMA}
+    for key in list(data) + [f"training.{k}" for k in (data.get("training") or {}) if isinstance(data.get("training"), dict)]:
+        if key not in known:
+            raise ManifestError(f"{path}: field '{key}': unknown field")
+    for field, (required, check, what) in SCHEMA.items():
+        value = _lookup(data, field)
+        if value is _MISSING:
+            if required:
+                raise ManifestError(f"{path}: field '{field}': missing (must be {what})")
+            continue
+        if not check(value):
+            raise ManifestError(f"{path}: field '{field}': got {value!r}, must be {what}")
+    training = data["training"]
+    if data["track"] == "standard" and (training["splits"] != ["train"] or training["alpha"] != 0):
+        raise ManifestError(f"{path}: field 'track': the standard track trains on splits [train] at "
+                            f"alpha 0; declare track: open for anything else")
+    entry_file = data["entry_point"].split(":")[0]
+    if not (folder / entry_file).is_file():
+        raise ManifestError(f"{path}: field 'entry_point': file {entry_file!r} not found in {folder}")
+    return Manifest(folder, data["name"], tuple(data["authors"]), data["description"].strip(),
+                    data["entry_point"], data["track"], tuple(training["splits"]),
+                    float(training["alpha"]), int(training["env_steps"]), tuple(training["seeds"]))
+
+
+def load_agent_factory(manifest: Manifest) -> Callable:
+    """Import the entry point in-process and return `make_agent`. (The scorer's sandbox runs
+    this inside the agent's own process.)"""
+    file_name, func_name = manifest.entry_point.split(":")
+    file_path = (manifest.path / file_name).resolve()
+    module_name = f"proxybench_submission_{manifest.name.replace('-', '_')}"
+    spec = importlib.util.spec_from_file_location(module_name, file_path)
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(file_path.parent))
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise ManifestError(f"{manifest.path / MANIFEST}: field 'entry_point': importing {file_name} "
+                            f"failed: {type(exc).__name__}: {exc}") from exc
+    finally:
+        sys.path.remove(str(file_path.parent))
+    factory = getattr(module, func_name, None)
+    if not callable(factory):
+        raise ManifestError(f"{manifest.path / MANIFEST}: field 'entry_point': {file_name} has no "
+                            f"function {func_name!r}")
+    return factory
+
+
+def content_hash(folder: str | Path) -> str:
+    """SHA-256 over the submission's files (relative path and bytes), results and caches excluded."""
+    folder = Path(folder)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        rel = path.relative_to(folder).as_posix()
+        if rel == RESULTS or "__pycache__" in rel.split("/") or rel.endswith(".tmp"):
+            continue
+        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
