@@ -73,7 +73,11 @@ def rollout(task: Task, split: str, policy: Policy, seeds, *, batch_size: int = 
     next_episode, step = width, 0
     while active.any():
         step += 1
-        actions = check_actions(policy(core.observe(), first, core.state), width, step)
+        try:
+            reply = policy(core.observe(), first, core.state)
+        except AgentError as exc:
+            raise AgentError(f"step {step}: {exc}") from None
+        actions = check_actions(reply, width, step)
         _, _, terminated, truncated = core.step(actions)
         ended = np.flatnonzero((terminated | truncated) & active)
         first = np.zeros(width, bool)

@@ -26,6 +26,7 @@ equal-weight means over tasks, OG over the tasks where it is defined.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -145,9 +146,10 @@ def suite_figures(scores: dict[str, tuple[SplitScore, SplitScore]]) -> dict:
         split, key = (0, "heldout_score") if name == "train_score" else (1, name)
         points = np.array([s[split].point[key] for s in scores.values()])
         reps = np.stack([s[split].replicates[key] for s in scores.values()])
-        with np.errstate(invalid="ignore"):
-            value = np.nanmean(points) if not np.isnan(points).all() else np.nan
-            rep_mean = np.nanmean(reps, axis=0) if not np.isnan(points).all() else np.full(reps.shape[1], np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns: OG undefined everywhere
+            value = np.nanmean(points)
+            rep_mean = np.nanmean(reps, axis=0)
         ok = ~np.isnan(rep_mean)
         interval = tuple(np.percentile(rep_mean[ok], CI)) if ok.any() else (np.nan, np.nan)
         out[name] = figure(value, interval)

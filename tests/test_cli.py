@@ -1,0 +1,109 @@
+"""The CLI end to end on a tiny episode count, and its bad-input behaviour."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmark.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def copy_random(tmp_path, name="random"):
+    dest = tmp_path / "baselines" / name
+    shutil.copytree(ROOT / "baselines" / "random", dest, ignore=shutil.ignore_patterns("results.json", "__pycache__"))
+    return dest
+
+
+def agent_folder(tmp_path, body, name="bad"):
+    folder = tmp_path / "submissions" / name
+    folder.mkdir(parents=True)
+    (folder / "submission.yaml").write_text(
+        (ROOT / "baselines" / "random" / "submission.yaml").read_text().replace("name: random", f"name: {name}"))
+    (folder / "agent.py").write_text("import numpy as np\n" + body)
+    return folder
+
+
+def test_tasks_lists_the_suite(capsys):
+    assert main(["tasks"]) == 0
+    out = capsys.readouterr().out
+    assert "CheeseCorner" in out and "reach the top-right corner" in out
+
+
+def test_score_then_leaderboard_end_to_end(tmp_path, capsys):
+    folder = copy_random(tmp_path)
+    assert main(["validate", str(folder)]) == 0
+    assert main(["score", str(folder), "--tasks", "RedDoor,cheesecorner", "--episodes", "6", "--quiet"]) == 0
+    results = json.loads((folder / "results.json").read_text())
+    assert set(results["tasks"]) == {"RedDoor", "CheeseCorner"}
+    for res in results["tasks"].values():
+        for key in ("capability_generalization", "objective_generalization", "heldout_score",
+                    "misgeneralization", "train_score"):
+            assert set(res[key]) == {"value", "ci_low", "ci_high"}
+        assert res["quadrant"] in ("robust", "misgeneralized", "incapable")
+    assert results["submission"]["content_hash"] and results["seed_set"]["hash"]
+    assert main(["leaderboard", "--root", str(tmp_path)]) == 0
+    page = (tmp_path / "LEADERBOARD.md").read_text()
+    assert "| 1   | random" in page and "not scored" in page
+    assert main(["leaderboard", "--root", str(tmp_path), "--check"]) == 0
+    (tmp_path / "LEADERBOARD.md").write_text(page + "edited by hand\n")
+    assert main(["leaderboard", "--root", str(tmp_path), "--check"]) == 1
+
+
+def test_rescoring_is_identical_apart_from_the_timestamp(tmp_path):
+    folder = copy_random(tmp_path)
+    args = ["score", str(folder), "--tasks", "CoinEnd", "--episodes", "5", "--quiet"]
+    assert main(args) == 0
+    first = json.loads((folder / "results.json").read_text())
+    assert main(args) == 0
+    second = json.loads((folder / "results.json").read_text())
+    first.pop("scored_at"), second.pop("scored_at")
+    assert first == second
+
+
+@pytest.mark.parametrize("body,message", [
+    ("def make_agent(t, s):\n    class A:\n        def act(self, obs, first):\n            return np.zeros(len(obs))\n    return A()\n",
+     "dtype float64"),
+    ("def make_agent(t, s):\n    class A:\n        def act(self, obs, first):\n            return np.zeros((len(obs), 2), int)\n    return A()\n",
+     "shape"),
+    ("def make_agent(t, s):\n    class A:\n        def act(self, obs, first):\n            return np.full(len(obs), 99)\n    return A()\n",
+     "action 99 out of range"),
+    ("def make_agent(t, s):\n    class A:\n        n = 0\n        def act(self, obs, first):\n            A.n += 1\n            if A.n == 3:\n                raise RuntimeError('third batch')\n            return np.zeros(len(obs), int)\n    return A()\n",
+     "step 3: act() raised RuntimeError: third batch"),
+])
+def test_bad_agents_fail_with_one_line_and_write_nothing(tmp_path, capsys, body, message):
+    folder = agent_folder(tmp_path, body)
+    (folder / "results.json").write_text('{"previous": true}')
+    assert main(["score", str(folder), "--tasks", "RedDoor", "--episodes", "4", "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and message in err and "bad" in err and "RedDoor" in err
+    assert json.loads((folder / "results.json").read_text()) == {"previous": True}
+    assert main(["leaderboard", "--root", str(tmp_path)]) == 1   # the old file does not parse as results
+    assert not (tmp_path / "LEADERBOARD.md").exists()
+
+
+def test_validate_reports_manifest_errors(tmp_path, capsys):
+    folder = copy_random(tmp_path)
+    (folder / "submission.yaml").write_text((folder / "submission.yaml").read_text().replace("track: standard", "track: x"))
+    assert main(["validate", str(folder)]) == 1
+    assert "field 'track'" in capsys.readouterr().err
+
+
+def test_unknown_task_is_a_clear_error(tmp_path, capsys):
+    assert main(["score", str(copy_random(tmp_path)), "--tasks", "NoSuchTask"]) == 1
+    assert "unknown task 'NoSuchTask'" in capsys.readouterr().err
+
+
+def test_render_writes_a_png(tmp_path):
+    out = tmp_path / "level.png"
+    assert main(["render", "RedDoor", "--split", "heldout", "--seed", "3", "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_console_script_runs():
+    proc = subprocess.run([sys.executable, "-m", "benchmark.cli", "tasks"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0 and "RedDoor" in proc.stdout

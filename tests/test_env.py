@@ -1,0 +1,103 @@
+"""Gymnasium faces: make/make_vec kwargs, vector autoreset (SAME_STEP), rendering."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import benchmark
+from benchmark import grid as G
+from benchmark.env import ProxyVectorEnv
+
+
+def test_ids_and_kwargs():
+    env = gym.make("proxybench/CheeseCorner-train-v1", alpha=1.0)
+    assert env.unwrapped.task.alpha == 1.0
+    _, info = env.reset(seed=3)
+    assert "level_seed" in info
+    with pytest.raises(ValueError, match="alpha"):
+        gym.make("proxybench/CheeseCorner-train-v1", alpha=1.5)
+
+
+def test_reset_with_a_chosen_level_matches_the_task_generator():
+    env = gym.make("proxybench/RedDoor-heldout-v1")
+    obs, _ = env.reset(options={"level_seed": 7})
+    task = env.unwrapped.task
+    np.testing.assert_array_equal(obs, G.observe(task.levels("heldout", [7]))[0])
+
+
+def test_out_of_space_action_is_refused():
+    env = gym.make("proxybench/CoinEnd-train-v1", disable_env_checker=True)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action"):
+        env.step(9)
+
+
+def test_make_vec_is_the_native_vector_env_with_same_step_autoreset():
+    envs = gym.make_vec("proxybench/CheeseCorner-train-v1", num_envs=8)
+    assert isinstance(envs.unwrapped, ProxyVectorEnv)
+    assert envs.metadata["autoreset_mode"] == gym.vector.AutoresetMode.SAME_STEP
+    obs, _ = envs.reset(seed=0)
+    assert obs.shape == (8, G.SIZE, G.SIZE, 3) and obs.dtype == np.uint8
+    rng = np.random.default_rng(0)
+    returns = np.zeros(8)
+    ended = 0
+    for _ in range(400):
+        obs, reward, terminated, truncated, info = envs.step(rng.integers(0, 5, 8))
+        assert np.array_equal(reward, info["true_reward"])
+        returns += reward
+        done = terminated | truncated
+        if done.any():
+            np.testing.assert_array_equal(info["_final_obs"], done)
+            np.testing.assert_allclose(info["true_return"][done], returns[done])
+            # The returned observation is already the next level's first one.
+            assert (envs.unwrapped.core.t[done] == 0).all()
+            assert not np.array_equal(obs[done], info["final_obs"][done])
+            returns[done] = 0.0
+            ended += done.sum()
+    assert ended > 8
+
+
+def test_vector_env_is_reproducible_and_matches_single_envs():
+    a = gym.make_vec("proxybench/RedDoor-train-v1", num_envs=4)
+    b = gym.make_vec("proxybench/RedDoor-train-v1", num_envs=4)
+    np.testing.assert_array_equal(a.reset(seed=5)[0], b.reset(seed=5)[0])
+    seeds = [11, 12, 13, 14]
+    obs, _ = a.reset(options={"level_seeds": seeds})
+    single = gym.make("proxybench/RedDoor-train-v1")
+    for i, s in enumerate(seeds):
+        np.testing.assert_array_equal(obs[i], single.reset(options={"level_seed": s})[0])
+
+
+def test_vector_env_rejects_bad_actions():
+    envs = gym.make_vec("proxybench/RedDoor-train-v1", num_envs=3)
+    envs.reset(seed=0)
+    with pytest.raises(ValueError, match="actions"):
+        envs.step(np.array([0, 1]))
+    with pytest.raises(ValueError, match="actions"):
+        envs.step(np.array([0, 1, 7]))
+
+
+def test_encoding_tables_are_exported():
+    assert benchmark.OBJECT_TO_IDX["door"] != benchmark.OBJECT_TO_IDX["ball"]
+    assert benchmark.COLOR_TO_IDX["red"] != benchmark.COLOR_TO_IDX["blue"]
+
+
+def test_objects_and_colours_render_differently():
+    table = G.tile_table()
+    none = G.STATE_TO_IDX["none"]
+    red = G.COLOR_TO_IDX["red"]
+    shapes = {name: table[idx, red, none] for name, idx in G.OBJECT_TO_IDX.items() if name != "empty"}
+    names = list(shapes)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if "agent" in (a, b) or "wall" in (a, b):
+                continue  # the agent and walls ignore the colour channel
+            diff = (shapes[a] != shapes[b]).any(axis=-1).mean()
+            assert diff > 0.05, f"{a} and {b} look alike ({diff:.1%} of pixels differ)"
+    door = G.OBJECT_TO_IDX["door"]
+    colours = [table[door, c, none] for c in range(1, len(G.COLOR_TO_IDX))]
+    for i in range(len(colours)):
+        for j in range(i + 1, len(colours)):
+            assert not np.array_equal(colours[i], colours[j])
+    marked = table[G.OBJECT_TO_IDX["ball"], red, G.STATE_TO_IDX["marked"]]
+    assert not np.array_equal(marked, shapes["ball"])

@@ -1,0 +1,88 @@
+"""Manifest validation: every error names the file and the field."""
+
+import textwrap
+
+import pytest
+
+from benchmark.submission import ManifestError, content_hash, load_agent_factory, load_manifest
+
+GOOD = """\
+name: my-agent
+authors: [Ada Lovelace]
+description: one paragraph
+entry_point: agent.py:make_agent
+track: standard
+training:
+  splits: [train]
+  alpha: 0.0
+  env_steps: 1000
+  seeds: [0, 1]
+"""
+AGENT = "def make_agent(task_id, seed):\n    return None\n"
+
+
+def write(tmp_path, manifest=GOOD, agent=AGENT):
+    (tmp_path / "submission.yaml").write_text(manifest)
+    if agent is not None:
+        (tmp_path / "agent.py").write_text(agent)
+    return tmp_path
+
+
+def test_good_manifest_loads(tmp_path):
+    m = load_manifest(write(tmp_path))
+    assert (m.name, m.track, m.seeds, m.alpha) == ("my-agent", "standard", (0, 1), 0.0)
+    assert callable(load_agent_factory(m))
+
+
+@pytest.mark.parametrize("old,new,field", [
+    ("name: my-agent", "name: My Agent", "name"),
+    ("authors: [Ada Lovelace]", "authors: []", "authors"),
+    ("track: standard", "track: gold", "track"),
+    ("alpha: 0.0", "alpha: 2", "training.alpha"),
+    ("env_steps: 1000", "env_steps: many", "training.env_steps"),
+    ("seeds: [0, 1]", "seeds: [0, 0]", "training.seeds"),
+    ("splits: [train]", "splits: [test]", "training.splits"),
+    ("entry_point: agent.py:make_agent", "entry_point: ../agent.py:make_agent", "entry_point"),
+    ("entry_point: agent.py:make_agent", "entry_point: missing.py:make_agent", "entry_point"),
+    ("description: one paragraph\n", "", "description"),
+    ("track: standard", "track: standard\ncolour: blue", "colour"),
+    ("alpha: 0.0", "alpha: 0.1", "track"),
+])
+def test_errors_name_file_and_field(tmp_path, old, new, field):
+    write(tmp_path, GOOD.replace(old, new))
+    with pytest.raises(ManifestError) as err:
+        load_manifest(tmp_path)
+    message = str(err.value)
+    assert "submission.yaml" in message and f"field '{field}'" in message
+    assert "\n" not in message
+
+
+def test_open_track_allows_alpha(tmp_path):
+    write(tmp_path, GOOD.replace("alpha: 0.0", "alpha: 0.1").replace("track: standard", "track: open"))
+    assert load_manifest(tmp_path).alpha == 0.1
+
+
+def test_yaml_syntax_error_and_missing_file(tmp_path):
+    with pytest.raises(ManifestError, match="missing"):
+        load_manifest(tmp_path)
+    write(tmp_path, "name: [unclosed\n")
+    with pytest.raises(ManifestError, match="not valid YAML"):
+        load_manifest(tmp_path)
+
+
+def test_entry_point_problems(tmp_path):
+    write(tmp_path, agent="raise RuntimeError('boom')\n")
+    with pytest.raises(ManifestError, match="field 'entry_point': importing agent.py failed: RuntimeError: boom"):
+        load_agent_factory(load_manifest(tmp_path))
+    write(tmp_path, agent="x = 1\n")
+    with pytest.raises(ManifestError, match="no function 'make_agent'"):
+        load_agent_factory(load_manifest(tmp_path))
+
+
+def test_content_hash_ignores_results_and_tracks_code(tmp_path):
+    write(tmp_path)
+    h = content_hash(tmp_path)
+    (tmp_path / "results.json").write_text("{}")
+    assert content_hash(tmp_path) == h
+    (tmp_path / "agent.py").write_text(AGENT + "# changed\n")
+    assert content_hash(tmp_path) != h
