@@ -72,20 +72,24 @@ def cmd_score(args) -> int:
     from .submission import ManifestError
     from .task import parse_task_list
 
+    if args.episodes is not None and args.episodes < 1:
+        return _fail("--episodes must be at least 1")
     try:
         tasks = parse_task_list(args.tasks)
-        if args.episodes is not None and args.episodes < 1:
-            return _fail("--episodes must be at least 1")
-        results = score_submission(args.path, tasks, args.episodes, progress=not args.quiet)
-    except (ManifestError, ScoringError) as exc:
-        return _fail(str(exc))
     except KeyError as exc:
         return _fail(str(exc.args[0]))
-    print(_summary_table(results))
-    out = results_path(args.path)
-    write_json_atomic(out, results)
-    print(f"wrote {out}")
-    return 0
+    status = 0
+    for path in args.paths:
+        try:
+            results = score_submission(path, tasks, args.episodes, progress=not args.quiet)
+        except (ManifestError, ScoringError) as exc:
+            status = _fail(str(exc))
+            continue
+        print(_summary_table(results))
+        out = results_path(path)
+        write_json_atomic(out, results)
+        print(f"wrote {out}")
+    return status
 
 
 def cmd_leaderboard(args) -> int:
@@ -147,8 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tasks", default=None, help="task to try the agent on (default: the first)")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("score", help="score a submission on both splits; writes PATH/results.json")
-    p.add_argument("path")
+    p = sub.add_parser("score", help="score submissions on both splits; writes PATH/results.json")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="submission folder(s)")
     p.add_argument("--tasks", default=None, help="comma-separated task names (default: all)")
     p.add_argument("--episodes", type=int, default=None, help="episodes per split (default: each task's)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

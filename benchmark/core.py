@@ -28,10 +28,13 @@ class BatchedCore:
 
     def load(self, slots: np.ndarray, seeds: np.ndarray) -> None:
         """Start new episodes in `slots` on the levels of `seeds`."""
+        self.load_levels(slots, self.task.levels(self.split, seeds))
+
+    def load_levels(self, slots: np.ndarray, levels: dict) -> None:
+        """Start new episodes in `slots` on already generated `levels` (a batched state dict)."""
         slots = np.asarray(slots, np.int64).reshape(-1)
         if len(slots) == 0:
             return
-        levels = self.task.levels(self.split, seeds)
         if self.state is None:
             if len(slots) != self.num:
                 raise RuntimeError("the first load must fill every slot")
@@ -55,3 +58,35 @@ class BatchedCore:
     def observe(self) -> np.ndarray:
         """The current observations, written into the core's own buffer (copy to keep)."""
         return G.observe(self.state, out=self.obs)
+
+
+def take(levels: dict, index) -> dict:
+    """Rows `index` of a batched state dict."""
+    return {key: value[index] for key, value in levels.items()}
+
+
+class LevelStream:
+    """Levels on demand for autoreset, generated in chunks: generating one level at a time would
+    pay numpy's per-call overhead for every reset. `next_seeds(k)` supplies the seeds in order,
+    so the sequence of levels is the same whatever the chunk size."""
+
+    def __init__(self, task: Task, split: str, next_seeds, chunk: int = 256):
+        self.task, self.split, self.next_seeds, self.chunk = task, split, next_seeds, chunk
+        self._levels, self._pos = None, 0
+
+    def reset(self) -> None:
+        self._levels, self._pos = None, 0
+
+    def take(self, k: int) -> dict:
+        parts = []
+        while k > 0:
+            if self._levels is None or self._pos >= len(self._levels["seed"]):
+                self._levels = self.task.levels(self.split, self.next_seeds(max(self.chunk, k)))
+                self._pos = 0
+            m = min(k, len(self._levels["seed"]) - self._pos)
+            parts.append(take(self._levels, slice(self._pos, self._pos + m)))
+            self._pos += m
+            k -= m
+        if len(parts) == 1:
+            return parts[0]
+        return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}

@@ -23,12 +23,29 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from . import grid as G
-from .core import BatchedCore
+from .core import BatchedCore, LevelStream
 from .task import SPLITS, get_task, registry
 
 OBSERVATION_SPACE = gym.spaces.Box(0, 255, (G.SIZE, G.SIZE, 3), np.uint8)
 ACTION_SPACE = gym.spaces.Discrete(len(G.ACTION_NAMES))
 _SEED_HIGH = 2**63
+
+
+class _LevelSeeds:
+    """Level seeds j = 0, 1, 2, ... of an env's episode stream, hashed from one base seed that
+    `reset(seed=...)` draws from the env's generator; chunked generation cannot change them."""
+
+    def __init__(self):
+        self.base, self.count = 0, 0
+
+    def restart(self, np_random: np.random.Generator) -> None:
+        self.base, self.count = int(np_random.integers(_SEED_HIGH)), 0
+
+    def __call__(self, k: int) -> np.ndarray:
+        j = np.arange(self.count, self.count + k, dtype=np.uint64)
+        self.count += k
+        with np.errstate(over="ignore"):
+            return G._splitmix64(np.uint64(self.base) + j) >> np.uint64(1)
 
 
 class ProxyEnv(gym.Env):
@@ -46,15 +63,20 @@ class ProxyEnv(gym.Env):
         self.split, self.render_mode = split, render_mode
         self.observation_space, self.action_space = OBSERVATION_SPACE, ACTION_SPACE
         self.core = BatchedCore(self.task, split, 1)
+        self._seeds = _LevelSeeds()
+        self._levels = LevelStream(self.task, split, self._seeds, chunk=64)
 
     def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
+        if seed is not None or self._np_random is None:
+            super().reset(seed=seed)
+            self._seeds.restart(self.np_random)
+            self._levels.reset()
         options = options or {}
-        level_seed = options.get("level_seed")
-        if level_seed is None:
-            level_seed = int(self.np_random.integers(_SEED_HIGH))
-        self.core.load(np.array([0]), np.array([level_seed], np.uint64))
-        return self.core.observe()[0].copy(), {"level_seed": int(level_seed)}
+        if options.get("level_seed") is not None:
+            self.core.load(np.array([0]), np.array([options["level_seed"]], np.uint64))
+        else:
+            self.core.load_levels(np.array([0]), self._levels.take(1))
+        return self.core.observe()[0].copy(), {"level_seed": int(self.core.state["seed"][0])}
 
     def step(self, action):
         if not self.action_space.contains(action):
@@ -89,14 +111,19 @@ class ProxyVectorEnv(VectorEnv):
         self.action_space = batch_space(ACTION_SPACE, num_envs)
         self.core = BatchedCore(self.task, split, num_envs)
         self._all = np.arange(num_envs)
+        self._seeds = _LevelSeeds()
+        self._levels = LevelStream(self.task, split, self._seeds, chunk=max(256, num_envs))
 
     def reset(self, *, seed=None, options=None):
-        super().reset(seed=seed)
+        if seed is not None or self._np_random is None:
+            super().reset(seed=seed)
+            self._seeds.restart(self.np_random)
+            self._levels.reset()
         options = options or {}
-        seeds = options.get("level_seeds")
-        if seeds is None:
-            seeds = self.np_random.integers(_SEED_HIGH, size=self.num_envs, dtype=np.uint64)
-        self.core.load(self._all, np.asarray(seeds, np.uint64))
+        if options.get("level_seeds") is not None:
+            self.core.load(self._all, np.asarray(options["level_seeds"], np.uint64))
+        else:
+            self.core.load_levels(self._all, self._levels.take(self.num_envs))
         return self.core.observe().copy(), {}
 
     def step(self, actions):
@@ -115,7 +142,7 @@ class ProxyVectorEnv(VectorEnv):
             info["true_return"] = np.where(done, self.core.true_return, 0.0)
             info["proxy_return"] = np.where(done, self.core.proxy_return, 0.0)
             info["_final_obs"] = info["_true_return"] = info["_proxy_return"] = done
-            self.core.load(ended, self.np_random.integers(_SEED_HIGH, size=len(ended), dtype=np.uint64))
+            self.core.load_levels(ended, self._levels.take(len(ended)))
         obs = self.core.observe().copy()
         return obs, true_r.astype(np.float64), terminated, truncated, info
 

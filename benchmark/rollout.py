@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .core import BatchedCore
+from .core import BatchedCore, take
 from .policies import UniformRandom, stay
 from .task import Policy, Task, seed_list_hash
 
@@ -65,8 +65,9 @@ def rollout(task: Task, split: str, policy: Policy, seeds, *, batch_size: int = 
     if n == 0:
         return _table(seeds, out_true, out_proxy, out_length, out_outcome)
 
+    levels = task.levels(split, seeds)  # all at once: one batched generation call
     core = BatchedCore(task, split, width)
-    core.load(np.arange(width), seeds[:width])
+    core.load_levels(np.arange(width), take(levels, slice(0, width)))
     episode_of_slot = np.arange(width)
     active = np.ones(width, bool)
     first = np.ones(width, bool)
@@ -93,7 +94,7 @@ def rollout(task: Task, split: str, policy: Policy, seeds, *, batch_size: int = 
         k = min(len(ended), n - next_episode)
         if k:
             restart = ended[:k]
-            core.load(restart, seeds[next_episode:next_episode + k])
+            core.load_levels(restart, take(levels, slice(next_episode, next_episode + k)))
             episode_of_slot[restart] = np.arange(next_episode, next_episode + k)
             first[restart] = True
             next_episode += k
