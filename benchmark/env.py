@@ -124,7 +124,7 @@ class ProxyVectorEnv(VectorEnv):
             self.core.load(self._all, np.asarray(options["level_seeds"], np.uint64))
         else:
             self.core.load_levels(self._all, self._levels.take(self.num_envs))
-        return self.core.observe().copy(), {}
+        return G.observe(self.core.state), {}
 
     def step(self, actions):
         actions = np.asarray(actions)
@@ -138,13 +138,13 @@ class ProxyVectorEnv(VectorEnv):
         done = terminated | truncated
         if done.any():
             ended = np.flatnonzero(done)
-            info["final_obs"] = self.core.observe().copy()
+            info["final_obs"] = np.zeros_like(self.core.obs)
+            info["final_obs"][ended] = G.observe(self.core.state, rows=ended)
             info["true_return"] = np.where(done, self.core.true_return, 0.0)
             info["proxy_return"] = np.where(done, self.core.proxy_return, 0.0)
             info["_final_obs"] = info["_true_return"] = info["_proxy_return"] = done
             self.core.load_levels(ended, self._levels.take(len(ended)))
-        obs = self.core.observe().copy()
-        return obs, true_r.astype(np.float64), terminated, truncated, info
+        return G.observe(self.core.state), true_r.astype(np.float64), terminated, truncated, info
 
     def render(self):
         if self.render_mode == "rgb_array":

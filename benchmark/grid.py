@@ -102,12 +102,15 @@ class LevelRNG:
         return np.floor(self.random(shape) * high).astype(np.int64)
 
     def choice_cells(self, mask: np.ndarray, what: str = "cell") -> np.ndarray:
-        """A uniformly random True cell of each level's (H, W) mask: (n, 2) (row, col)."""
+        """A uniformly random True cell of each level's (H, W) mask: (n, 2) (row, col).
+        One draw per level: the k-th True cell in row-major order, k uniform below the count."""
         n, h, w = mask.shape
-        score = np.where(mask, self.random((h, w)), -1.0).reshape(n, h * w)
-        if not mask.reshape(n, -1).any(axis=1).all():
+        running = np.cumsum(mask.reshape(n, h * w), axis=1, dtype=np.int16)
+        count = running[:, -1]
+        if (count == 0).any():
             raise RuntimeError(f"level generator: no admissible {what} in some level")
-        flat = score.argmax(axis=1)
+        k = np.floor(self.random() * count).astype(np.int16)
+        flat = (running > k[:, None]).argmax(axis=1)
         return np.stack([flat // w, flat % w], axis=1)
 
     def permutation_keys(self, k: int) -> np.ndarray:
@@ -130,64 +133,60 @@ def empty_room(n: int) -> np.ndarray:
     return grid
 
 
+@lru_cache(maxsize=None)
+def _maze_edges(cell_rows: int, cell_cols: int):
+    """Edges between neighbouring maze cells: endpoints (cell ids) and the wall cell between."""
+    ids = np.arange(cell_rows * cell_cols).reshape(cell_rows, cell_cols)
+    u = np.concatenate([ids[:, :-1].ravel(), ids[:-1, :].ravel()])
+    v = np.concatenate([ids[:, 1:].ravel(), ids[1:, :].ravel()])
+    r, c = np.divmod(u, cell_cols)
+    vertical = np.arange(len(u)) >= cell_rows * (cell_cols - 1)       # edge to the cell below
+    return u, v, 2 * r + 1 + vertical, 2 * c + 1 + ~vertical
+
+
 def maze_walls(rng: LevelRNG, cell_rows: int = 6, cell_cols: int = 6, loops: int = 0) -> np.ndarray:
-    """Random mazes by depth-first search (recursive backtracker), run in lockstep over the batch.
+    """Random mazes by Kruskal's algorithm (as procgen's maze generator), lockstep over the batch.
 
     Returns (n, 2*cell_rows+1, 2*cell_cols+1) bool, True = wall; maze cells sit at odd indices.
-    The DFS takes exactly 2*C-1 iterations for C cells (every iteration pushes or pops once),
-    so all levels finish together. `loops` extra walls between cells are then knocked out,
-    turning the perfect maze into one with cycles.
+    Edges are visited in a random order per level; an edge joining two different components is
+    opened and the components merged (component labels, relabelled with one array operation).
+    Then `loops` more closed walls between cells are knocked out, giving a maze with cycles.
     """
-    n, cr, cc = rng.n, cell_rows, cell_cols
+    n = rng.n
     ar = np.arange(n)
-    walls = np.ones((n, 2 * cr + 1, 2 * cc + 1), bool)
-    visited = np.zeros((n, cr, cc), bool)
-    stack = np.zeros((n, cr * cc, 2), np.int64)
-    start = np.stack([rng.integers(cr), rng.integers(cc)], axis=1)
-    stack[:, 0] = start
-    visited[ar, start[:, 0], start[:, 1]] = True
-    walls[ar, 2 * start[:, 0] + 1, 2 * start[:, 1] + 1] = False
-    depth = np.ones(n, np.int64)
-    dirs = MOVES[:4]
-    for _ in range(2 * cr * cc - 1):
-        top = stack[ar, depth - 1]                                      # (n, 2)
-        nbr = top[:, None, :] + dirs[None]                              # (n, 4, 2)
-        inside = (nbr[..., 0] >= 0) & (nbr[..., 0] < cr) & (nbr[..., 1] >= 0) & (nbr[..., 1] < cc)
-        nr, nc = np.clip(nbr[..., 0], 0, cr - 1), np.clip(nbr[..., 1], 0, cc - 1)
-        free = inside & ~visited[ar[:, None], nr, nc]
-        pick = np.where(free, rng.random((4,)), -1.0).argmax(axis=1)
-        push = free.any(axis=1)
-        nxt = nbr[ar, pick]
-        p = ar[push]
-        walls[p, 2 * top[push, 0] + 1 + dirs[pick[push], 0], 2 * top[push, 1] + 1 + dirs[pick[push], 1]] = False
-        walls[p, 2 * nxt[push, 0] + 1, 2 * nxt[push, 1] + 1] = False
-        visited[p, nxt[push, 0], nxt[push, 1]] = True
-        stack[p, depth[push]] = nxt[push]
-        depth = depth + np.where(push, 1, -1)
+    u, v, wall_r, wall_c = _maze_edges(cell_rows, cell_cols)
+    n_cells, n_edges = cell_rows * cell_cols, len(u)
+    order = np.argsort(rng.random((n_edges,)), axis=1).T                # (E, n): edge k of each level
+    row_base = (ar * n_cells)[None, :]
+    u_flat, v_flat = row_base + u[order], row_base + v[order]           # into labels.ravel()
+    labels = np.tile(np.arange(n_cells, dtype=np.int16), (n, 1))
+    flat = labels.reshape(-1)
+    joined = np.empty((n_edges, n), bool)
+    for k in range(n_edges):
+        a, b = flat.take(u_flat[k]), flat.take(v_flat[k])
+        np.not_equal(a, b, out=joined[k])
+        np.copyto(labels, a[:, None], where=labels == b[:, None])      # merge b's component into a's
+    opened = np.zeros((n, n_edges), bool)
+    np.put_along_axis(opened, order.T, joined.T, axis=1)
     if loops:
-        # Candidate walls separate two cells: one odd and one even coordinate, off the border.
-        r, c = np.indices(walls.shape[1:])
-        between = ((r % 2) != (c % 2)) & (r > 0) & (c > 0) & (r < 2 * cr) & (c < 2 * cc)
-        score = np.where(between[None] & walls, rng.random(walls.shape[1:]), -1.0)
-        order = np.argsort(-score.reshape(n, -1), axis=1)[:, :loops]
-        knock = np.take_along_axis(score.reshape(n, -1), order, axis=1) > 0
-        flat = walls.reshape(n, -1)
-        rows = np.repeat(ar, loops)[knock.ravel()]
-        flat[rows, order.ravel()[knock.ravel()]] = False
+        keys = np.where(opened, -1.0, rng.random((len(u),)))
+        knock = np.argpartition(-keys, loops - 1, axis=1)[:, :loops]
+        opened[ar[:, None], knock] |= np.take_along_axis(keys, knock, axis=1) >= 0
+    walls = np.ones((n, 2 * cell_rows + 1, 2 * cell_cols + 1), bool)
+    walls[:, 1::2, 1::2] = False
+    walls[:, wall_r, wall_c] = ~opened
     return walls
 
 
 def maze_grid(rng: LevelRNG, loops: int = 0) -> np.ndarray:
-    """(n, SIZE, SIZE, 3) maze grids filling the whole interior (6x6 maze cells)."""
+    """(n, SIZE, SIZE, 3) Kruskal maze grids filling the whole interior (6x6 maze cells)."""
     walls = maze_walls(rng, (SIZE - 1) // 2, (SIZE - 1) // 2, loops)
     return walls_to_grid(walls)
 
 
 def walls_to_grid(walls: np.ndarray) -> np.ndarray:
     """Bool (n, SIZE, SIZE) wall map -> grid with grey walls."""
-    grid = np.zeros((*walls.shape, 3), np.uint8)
-    grid[walls] = cell("wall", "grey")
-    return grid
+    return walls[..., None].astype(np.uint8) * cell("wall", "grey")
 
 
 def place(grid: np.ndarray, pos: np.ndarray, code: np.ndarray, where: np.ndarray | None = None) -> None:
@@ -201,9 +200,20 @@ def is_type(grid: np.ndarray, obj: str) -> np.ndarray:
     return grid[..., 0] == OBJECT_TO_IDX[obj]
 
 
+@lru_cache(maxsize=64)
+def _level_offsets(n: int, cells: int) -> np.ndarray:
+    return np.arange(n) * cells
+
+
+def flat_index(shape: tuple, pos: np.ndarray) -> np.ndarray:
+    """Index of each level's cell `pos` (n, 2) into grid.reshape(-1, 3) of a (n, H, W, 3) grid."""
+    n, h, w = shape[:3]
+    return _level_offsets(n, h * w) + pos[:, 0] * w + pos[:, 1]
+
+
 def at(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """The (n, 3) cell codes under pos (n, 2)."""
-    return grid[np.arange(len(grid)), pos[:, 0], pos[:, 1]]
+    return grid.reshape(-1, 3)[flat_index(grid.shape, pos)]
 
 
 def one_hot_cells(shape: tuple, pos: np.ndarray) -> np.ndarray:
@@ -238,7 +248,7 @@ def move_agents(state: dict, actions: np.ndarray, blocking: tuple[str, ...] = ("
     """
     agent, grid = state["agent"], state["grid"]
     target = agent + MOVES[actions]
-    blocked = blocking_table(blocking)[grid[np.arange(len(grid)), target[:, 0], target[:, 1], 0]]
+    blocked = blocking_table(blocking)[grid.reshape(-1, 3)[flat_index(grid.shape, target), 0]]
     if active is not None:
         blocked |= ~active
     agent[:] = np.where(blocked[:, None], agent, target)
@@ -252,23 +262,26 @@ def distances(passable: np.ndarray, sources: np.ndarray) -> np.ndarray:
     """Shortest 4-connected path lengths from the nearest source to every cell, for a batch.
 
     passable, sources: (B, H, W) bool. Returns (B, H, W) int32; UNREACHABLE where no path.
-    Frontier expansion: one array step per BFS layer, all levels at once.
+    Frontier expansion, one array step per BFS layer for all levels at once; a cell's distance
+    is the number of layers before it was first seen.
     """
-    dist = np.full(passable.shape, UNREACHABLE, np.int32)
-    frontier = sources & passable
-    seen = frontier.copy()
-    d = 0
-    while frontier.any():
-        dist[frontier] = d
-        grow = np.zeros_like(frontier)
+    seen = sources & passable
+    frontier = seen.copy()
+    unseen_layers = np.zeros(passable.shape, np.int32)
+    grow = np.empty_like(frontier)
+    while True:
+        np.add(unseen_layers, ~seen, out=unseen_layers)
+        grow[:] = frontier
         grow[:, 1:, :] |= frontier[:, :-1, :]
         grow[:, :-1, :] |= frontier[:, 1:, :]
         grow[:, :, 1:] |= frontier[:, :, :-1]
         grow[:, :, :-1] |= frontier[:, :, 1:]
-        frontier = grow & passable & ~seen
+        np.greater(grow & passable, seen, out=frontier)               # newly reached cells
+        if not frontier.any():
+            break
         seen |= frontier
-        d += 1
-    return dist
+    unseen_layers[~seen] = UNREACHABLE
+    return unseen_layers
 
 
 def passable(grid: np.ndarray, blocking: tuple[str, ...] = ("wall",)) -> np.ndarray:
@@ -310,13 +323,17 @@ def descend(dist: np.ndarray, agent: np.ndarray) -> np.ndarray:
 AGENT_CODE = cell("agent", "white")
 
 
-def observe(state: dict, out: np.ndarray | None = None) -> np.ndarray:
-    """The symbolic observation: the grid with the agent drawn on top, written into `out`."""
+def observe(state: dict, out: np.ndarray | None = None, rows: np.ndarray | None = None) -> np.ndarray:
+    """The symbolic observation: the grid with the agent drawn on top (written into `out` if
+    given); `rows` restricts it to some levels."""
     grid, agent = state["grid"], state["agent"]
+    if rows is not None:
+        grid, agent = grid[rows], agent[rows]
     if out is None:
-        out = np.empty_like(grid)
-    np.copyto(out, grid)
-    out[np.arange(len(grid)), agent[:, 0], agent[:, 1]] = AGENT_CODE
+        out = grid.copy()
+    else:
+        np.copyto(out, grid)
+    out.reshape(-1, 3)[flat_index(out.shape, agent)] = AGENT_CODE
     return out
 
 

@@ -70,11 +70,15 @@ class CheeseCorner(Task):
         away = rng.choice_cells(free & ~CORNER_REGION, "held-out cheese cell")
         cheese = np.where(disambiguating[:, None], away, corner)
         # Held-out: the agent starts where neither goal lies on the shortest way to the other.
-        walk = G.passable(grid)
-        from_cheese = G.distances(walk, G.one_hot_cells(free.shape, cheese))
-        from_corner = G.distances(walk, CORNER_CELL[None] & walk)
-        apart = G.apart_from_both(from_cheese, from_corner, from_corner[np.arange(n), cheese[:, 0], cheese[:, 1]])
-        starts = np.where(disambiguating[:, None, None], apart, free & ~CORNER_CELL)
+        # (BFS only for the levels that need it: train levels skip it.)
+        starts = free & ~CORNER_CELL
+        held = np.flatnonzero(disambiguating)
+        if len(held):
+            walk = G.passable(grid[held])
+            from_cheese = G.distances(walk, G.one_hot_cells(walk.shape, cheese[held]))
+            from_corner = G.distances(walk, CORNER_CELL[None] & walk)
+            corner_to_cheese = from_corner[np.arange(len(held)), cheese[held, 0], cheese[held, 1]]
+            starts[held] = G.apart_from_both(from_cheese, from_corner, corner_to_cheese)
         agent = rng.choice_cells(starts, "agent start")
         G.place(grid, cheese, CHEESE)
         return {"grid": grid, "agent": agent, "corner_reached": np.zeros(n, bool)}
@@ -83,7 +87,7 @@ class CheeseCorner(Task):
         agent = G.move_agents(state, actions)
         decay = self.reward_decay(t)
         on_cheese = G.at(state["grid"], agent)[:, 0] == CHEESE[0]
-        in_corner = G.first_arrival(state, "corner_reached", (agent == CORNER).all(axis=1))
+        in_corner = G.first_arrival(state, "corner_reached", (agent[:, 0] == CORNER[0]) & (agent[:, 1] == CORNER[1]))
         return np.where(on_cheese, decay, 0.0), np.where(in_corner, decay, 0.0), on_cheese
 
     def oracle(self, objective):

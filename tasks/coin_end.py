@@ -73,15 +73,19 @@ class CoinEnd(Task):
         left = np.zeros(walls.shape, bool)
         left[:, :, 1] = True
         agent = rng.choice_cells(left & ~walls, "agent start")
-        walk = ~walls
-        from_agent = G.distances(walk, G.one_hot_cells(walls.shape, agent))
-        from_end = G.distances(walk, G.one_hot_cells(walls.shape, end))
-        on_way = G.on_a_shortest_path(from_agent, from_end, from_agent[ar, end_row, END_COL])
-        maze_part = np.zeros(walls.shape, bool)
-        maze_part[:, :, MAZE_COLS] = True
-        elsewhere = walk & maze_part & ~on_way
-        coin = np.where(disambiguating[:, None],
-                        rng.choice_cells(elsewhere | ~disambiguating[:, None, None], "held-out coin cell"), end)
+        # Held-out: the coin off every shortest agent->end path (BFS only for those levels). The
+        # set is empty only if every free cell lies on a shortest path to the end, which a maze
+        # of 30 cells with side branches does not allow in practice; choice_cells would say so.
+        elsewhere = np.zeros(walls.shape, bool)
+        elsewhere[:, :, MAZE_COLS] = ~walls[:, :, MAZE_COLS]
+        held = np.flatnonzero(disambiguating)
+        if len(held):
+            walk = ~walls[held]
+            from_agent = G.distances(walk, G.one_hot_cells(walk.shape, agent[held]))
+            from_end = G.distances(walk, G.one_hot_cells(walk.shape, end[held]))
+            on_way = G.on_a_shortest_path(from_agent, from_end, from_agent[np.arange(len(held)), end_row[held], END_COL])
+            elsewhere[held] &= ~on_way
+        coin = np.where(disambiguating[:, None], rng.choice_cells(elsewhere, "held-out coin cell"), end)
         G.place(grid, coin, COIN)
         return {"grid": grid, "agent": agent, "end": end, "end_reached": np.zeros(n, bool)}
 

@@ -71,15 +71,23 @@ class RedDoor(Task):
         n = rng.n
         ar = np.arange(n)
         free = grid[..., 0] == G.OBJECT_TO_IDX["empty"]
-        walk = G.passable(grid)
-
         door = rng.choice_cells(free, "door cell")
-        from_door = G.distances(walk, G.one_hot_cells(free.shape, door))
-        second = rng.choice_cells(free & (from_door >= 2), "red object cell")  # red object on held-out
-        from_second = G.distances(walk, G.one_hot_cells(free.shape, second))
-        apart = G.apart_from_both(from_door, from_second, from_door[ar, second[:, 0], second[:, 1]])
+        near_door = np.zeros_like(free)       # cells within one step: the second object keeps away
+        for d_row, d_col in G.MOVES:
+            near_door[ar, door[:, 0] + d_row, door[:, 1] + d_col] = True
+        second = rng.choice_cells(free & ~near_door, "red object cell")  # red on held-out levels
         taken = G.one_hot_cells(free.shape, door) | G.one_hot_cells(free.shape, second)
-        agent = rng.choice_cells(np.where(disambiguating[:, None, None], apart, free & ~taken), "agent start")
+        # Held-out: the agent starts where neither goal lies on a shortest way to the other; the
+        # two are >= 2 steps apart, so the cells strictly between them always qualify.
+        starts = free & ~taken
+        held = np.flatnonzero(disambiguating)
+        if len(held):
+            walk = G.passable(grid[held])
+            from_door = G.distances(walk, G.one_hot_cells(walk.shape, door[held]))
+            from_second = G.distances(walk, G.one_hot_cells(walk.shape, second[held]))
+            door_to_second = from_door[np.arange(len(held)), second[held, 0], second[held, 1]]
+            starts[held] = G.apart_from_both(from_door, from_second, door_to_second)
+        agent = rng.choice_cells(starts, "agent start")
         taken |= G.one_hot_cells(free.shape, agent)
         third = rng.choice_cells(free & ~taken, "third object cell")
 
