@@ -7,7 +7,8 @@
 The reward is the true objective's. Every step's `info` carries `true_reward` and
 `proxy_reward`; the step that ends an episode also carries `true_return` and `proxy_return`.
 `reset(options={"level_seed": s})` plays a chosen level; otherwise level seeds are drawn from
-the env's seeded generator, so `reset(seed=k)` is reproducible.
+the env's seeded generator, so `reset(seed=k)` is reproducible. `num_levels=N` restricts the
+stream to levels 0..N-1 of the split (procgen's `num_levels`), e.g. to train on a finite set.
 
 Vector autoreset is gymnasium 1.x `SAME_STEP`: when a level ends, `step` returns the first
 observation of the next level in its row, with `terminated`/`truncated` set, the reward of the
@@ -33,9 +34,13 @@ _SEED_HIGH = 2**63
 
 class _LevelSeeds:
     """Level seeds j = 0, 1, 2, ... of an env's episode stream, hashed from one base seed that
-    `reset(seed=...)` draws from the env's generator; chunked generation cannot change them."""
+    `reset(seed=...)` draws from the env's generator; chunked generation cannot change them.
+    With `num_levels` (procgen's option) they are drawn from the finite set 0..num_levels-1."""
 
-    def __init__(self):
+    def __init__(self, num_levels: int | None = None):
+        if num_levels is not None and num_levels < 1:
+            raise ValueError(f"num_levels must be >= 1, got {num_levels}")
+        self.num_levels = num_levels
         self.base, self.count = 0, 0
 
     def restart(self, np_random: np.random.Generator) -> None:
@@ -45,7 +50,8 @@ class _LevelSeeds:
         j = np.arange(self.count, self.count + k, dtype=np.uint64)
         self.count += k
         with np.errstate(over="ignore"):
-            return G._splitmix64(np.uint64(self.base) + j) >> np.uint64(1)
+            seeds = G._splitmix64(np.uint64(self.base) + j) >> np.uint64(1)
+        return seeds if self.num_levels is None else seeds % np.uint64(self.num_levels)
 
 
 class ProxyEnv(gym.Env):
@@ -54,7 +60,7 @@ class ProxyEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 8}
 
     def __init__(self, task: str, split: str, alpha: float = 0.0, render_mode: str | None = None,
-                 **options):
+                 num_levels: int | None = None, **options):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         if not 0.0 <= alpha <= 1.0:
@@ -63,7 +69,7 @@ class ProxyEnv(gym.Env):
         self.split, self.render_mode = split, render_mode
         self.observation_space, self.action_space = OBSERVATION_SPACE, ACTION_SPACE
         self.core = BatchedCore(self.task, split, 1)
-        self._seeds = _LevelSeeds()
+        self._seeds = _LevelSeeds(num_levels)
         self._levels = LevelStream(self.task, split, self._seeds, chunk=64)
 
     def reset(self, *, seed=None, options=None):
@@ -101,7 +107,7 @@ class ProxyVectorEnv(VectorEnv):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 8, "autoreset_mode": AutoresetMode.SAME_STEP}
 
     def __init__(self, task: str, split: str, num_envs: int = 1, alpha: float = 0.0,
-                 render_mode: str | None = None, **options):
+                 render_mode: str | None = None, num_levels: int | None = None, **options):
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
         self.task = get_task(task, alpha=alpha, options=options)
@@ -111,7 +117,7 @@ class ProxyVectorEnv(VectorEnv):
         self.action_space = batch_space(ACTION_SPACE, num_envs)
         self.core = BatchedCore(self.task, split, num_envs)
         self._all = np.arange(num_envs)
-        self._seeds = _LevelSeeds()
+        self._seeds = _LevelSeeds(num_levels)
         self._levels = LevelStream(self.task, split, self._seeds, chunk=max(256, num_envs))
 
     def reset(self, *, seed=None, options=None):

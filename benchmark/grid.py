@@ -258,30 +258,53 @@ def move_agents(state: dict, actions: np.ndarray, blocking: tuple[str, ...] = ("
 # ---------------------------------------------------------------------------------------------
 # Breadth-first search, batched
 
+def pack_rows(mask: np.ndarray) -> np.ndarray:
+    """(B, H, W<=16) bool -> (B, H) uint16; bit c of a row is column c."""
+    packed = np.packbits(mask, axis=-1, bitorder="little")                  # (B, H, 2) uint8
+    return packed.view("<u2")[..., 0]
+
+
+def unpack_rows(rows: np.ndarray, width: int = SIZE) -> np.ndarray:
+    """Inverse of `pack_rows`: (B, H) uint16 -> (B, H, width) bool."""
+    as_bytes = np.ascontiguousarray(rows, "<u2").view(np.uint8).reshape(*rows.shape, 2)
+    return np.unpackbits(as_bytes, axis=-1, count=width, bitorder="little").view(bool)
+
+
+def spread(rows: np.ndarray) -> np.ndarray:
+    """Packed cells (..., H) uint16 -> their packed 4-neighbours (one BFS layer, unmasked)."""
+    out = (rows << 1) | (rows >> 1)
+    out[..., 1:] |= rows[..., :-1]
+    out[..., :-1] |= rows[..., 1:]
+    return out
+
+
 def distances(passable: np.ndarray, sources: np.ndarray) -> np.ndarray:
     """Shortest 4-connected path lengths from the nearest source to every cell, for a batch.
 
     passable, sources: (B, H, W) bool. Returns (B, H, W) int32; UNREACHABLE where no path.
-    Frontier expansion, one array step per BFS layer for all levels at once; a cell's distance
-    is the number of layers before it was first seen.
+    Breadth-first frontier expansion on bit-packed rows ((B, H) uint16), all levels at once;
+    each cell's distance is recorded bit by bit in packed bit-planes, unpacked once at the end.
     """
-    seen = sources & passable
-    frontier = seen.copy()
-    unseen_layers = np.zeros(passable.shape, np.int32)
-    grow = np.empty_like(frontier)
-    while True:
-        np.add(unseen_layers, ~seen, out=unseen_layers)
-        grow[:] = frontier
-        grow[:, 1:, :] |= frontier[:, :-1, :]
-        grow[:, :-1, :] |= frontier[:, 1:, :]
-        grow[:, :, 1:] |= frontier[:, :, :-1]
-        grow[:, :, :-1] |= frontier[:, :, 1:]
-        np.greater(grow & passable, seen, out=frontier)               # newly reached cells
-        if not frontier.any():
-            break
+    width = passable.shape[-1]
+    free = pack_rows(passable)
+    frontier = pack_rows(sources & passable)
+    seen = frontier.copy()
+    planes: list[np.ndarray] = []
+    d = 0
+    while frontier.any():
+        for k in range(d.bit_length()):
+            if len(planes) <= k:
+                planes.append(np.zeros_like(frontier))
+            if (d >> k) & 1:
+                planes[k] |= frontier
+        frontier = spread(frontier) & free & ~seen
         seen |= frontier
-    unseen_layers[~seen] = UNREACHABLE
-    return unseen_layers
+        d += 1
+    dist = np.zeros(passable.shape, np.int32)
+    for k, plane in enumerate(planes):
+        dist += unpack_rows(plane, width).astype(np.int32) << k
+    dist[~unpack_rows(seen, width)] = UNREACHABLE
+    return dist
 
 
 def passable(grid: np.ndarray, blocking: tuple[str, ...] = ("wall",)) -> np.ndarray:

@@ -46,6 +46,7 @@ class Task:
     tags: ClassVar[tuple[str, ...]]
     true_objective: ClassVar[str]
     proxy_objective: ClassVar[str]
+    misgeneralization: ClassVar[str] = ""  # what a misgeneralizing agent does on held-out levels
     max_steps: ClassVar[int]
     episodes: ClassVar[dict[str, int]] = {"train": 200, "heldout": 500}
     blocking: ClassVar[tuple[str, ...]] = ("wall",)
