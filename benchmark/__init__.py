@@ -13,6 +13,4 @@ BENCHMARK_VERSION = __version__
 __all__ = ["OBJECT_TO_IDX", "COLOR_TO_IDX", "STATE_TO_IDX", "Task", "get_task", "registry",
            "BENCHMARK_VERSION"]
 
-from .env import register_envs  # noqa: E402
-
-register_envs()
+registry()  # discovers the tasks and registers their gymnasium ids

@@ -50,7 +50,8 @@ class BatchedCore:
         """Advance every slot by one action. Returns (true_r, proxy_r, terminated, truncated)."""
         self.t += 1
         true_r, proxy_r, terminated = self.task.step(self.state, actions, self.t)
-        truncated = (self.t >= self.task.max_steps) & ~terminated
+        limit = self.state.get("time_limit", self.task.max_steps)   # a level may set its own
+        truncated = (self.t >= limit) & ~terminated
         self.true_return += true_r
         self.proxy_return += proxy_r
         return true_r, proxy_r, terminated, truncated

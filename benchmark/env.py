@@ -158,9 +158,9 @@ class ProxyVectorEnv(VectorEnv):
         return None
 
 
-def register_envs() -> None:
+def register_envs(tasks: dict | None = None) -> None:
     """Register `proxybench/<Task>-<split>-v<version>` for every task and split."""
-    for name, cls in registry().items():
+    for name, cls in (tasks if tasks is not None else registry()).items():
         for split in SPLITS:
             env_id = cls.env_id(split)
             if env_id in gym.registry:

@@ -326,18 +326,28 @@ def apart_from_both(dist_a: np.ndarray, dist_b: np.ndarray, a_to_b: np.ndarray) 
 
 
 def descend(dist: np.ndarray, agent: np.ndarray) -> np.ndarray:
-    """The action that moves each agent to a neighbour with the smallest distance (ties: lowest
-    action index); STAY where it already stands on a source or nothing is reachable."""
+    """The action that moves each agent to the neighbour with the smallest distance (ties: lowest
+    action index); STAY on a source or where no neighbour is closer. An agent standing on a cell
+    that is impassable in `dist` (an object the path routes around) still steps off it."""
     n = len(dist)
     ar = np.arange(n)
     around = agent[:, None, :] + MOVES[None, :4]                         # (n, 4, 2)
     h, w = dist.shape[1:]
-    r, c = np.clip(around[..., 0], 0, h - 1), np.clip(around[..., 1], 0, w - 1)
-    d = dist[ar[:, None], r, c]
-    best = d.argmin(axis=1)
+    d = dist[ar[:, None], np.clip(around[..., 0], 0, h - 1), np.clip(around[..., 1], 0, w - 1)]
     here = dist[ar, agent[:, 0], agent[:, 1]]
-    stay = (here == 0) | (d.min(axis=1) >= here) | (here >= UNREACHABLE)
-    return np.where(stay, STAY, best)
+    stay = (here == 0) | (d.min(axis=1) >= np.minimum(here, UNREACHABLE))
+    return np.where(stay, STAY, d.argmin(axis=1))
+
+
+def grow(mask: np.ndarray, diagonal: bool = False) -> np.ndarray:
+    """(n, H, W) bool: the cells of `mask` and their 4 neighbours (8 with `diagonal`)."""
+    out = mask.copy()
+    out[:, 1:, :] |= mask[:, :-1, :]
+    out[:, :-1, :] |= mask[:, 1:, :]
+    source = out.copy() if diagonal else mask
+    out[:, :, 1:] |= source[:, :, :-1]
+    out[:, :, :-1] |= source[:, :, 1:]
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

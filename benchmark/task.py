@@ -5,7 +5,9 @@ version, description, provenance, tags, the two objectives), how long episodes l
 episodes each split scores, and implements four things, all batched over levels:
 
     generate(rng, disambiguating) -> state      levels; `disambiguating[i]` asks for a
-                                                held-out-style level (proxy and truth apart)
+                                                held-out-style level (proxy and truth apart);
+                                                an optional `time_limit` (n,) ends a level's
+                                                episodes earlier than `max_steps`
     step(state, actions, t) -> (true_r, proxy_r, terminated)
     oracle(objective) -> policy                 'true' or 'proxy'; may read the state
     (optionally) reset_extra / observe hooks via the grid engine
@@ -109,19 +111,30 @@ _REGISTRY: dict[str, type[Task]] = {}
 
 
 def registry() -> dict[str, type[Task]]:
-    """Task name -> Task class, discovered from the modules of the `tasks` package."""
+    """Task name -> Task class, discovered from the modules of the `tasks` package (and their
+    gymnasium ids registered). A module still being imported (someone imported `tasks.x` before
+    `benchmark`) has no class yet: discovery then is not cached, and the next call completes it."""
     if not _REGISTRY:
         import tasks
 
+        found, complete = {}, True
         for mod in sorted(pkgutil.iter_modules(tasks.__path__), key=lambda m: m.name):
             module = importlib.import_module(f"tasks.{mod.name}")
-            for obj in vars(module).values():
-                if isinstance(obj, type) and issubclass(obj, Task) and obj is not Task \
-                        and obj.__module__ == module.__name__:
-                    if obj.name in _REGISTRY:
-                        raise RuntimeError(f"task name {obj.name!r} defined twice")
-                    _REGISTRY[obj.name] = obj
-    return dict(sorted(_REGISTRY.items(), key=lambda kv: SUITE_ORDER.get(kv[0], 99)))
+            classes = [obj for obj in vars(module).values() if isinstance(obj, type)
+                       and issubclass(obj, Task) and obj is not Task and obj.__module__ == module.__name__]
+            complete &= bool(classes)
+            for cls in classes:
+                if cls.name in found:
+                    raise RuntimeError(f"task name {cls.name!r} defined twice")
+                found[cls.name] = cls
+        found = dict(sorted(found.items(), key=lambda kv: SUITE_ORDER.get(kv[0], 99)))
+        from .env import register_envs
+
+        register_envs(found)
+        if not complete:
+            return found
+        _REGISTRY.update(found)
+    return dict(_REGISTRY)
 
 
 SUITE_ORDER = {name: i for i, name in enumerate((

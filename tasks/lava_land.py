@@ -173,7 +173,7 @@ class LavaAwarePlanner:
 
 
 # ---------------------------------------------------------------------------------------------
-# Engine candidates (private here until moved into benchmark.grid)
+# Helpers
 
 def _knock_out_walls(rng: G.LevelRNG, walls: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Knock k random walls between two maze cells out of `walls` (n, H, W) bool, in place, like

@@ -32,3 +32,23 @@ def test_committed_results_cover_the_suite_at_current_versions():
         data = json.loads(path.read_text())
         versions = {name: res["version"] for name, res in data["tasks"].items()}
         assert versions == {name: cls.version for name, cls in registry().items()}, path
+
+
+def test_task_docs_are_up_to_date():
+    from benchmark import docs
+
+    assert (ROOT / "docs" / "tasks.md").read_text() == docs.page(), \
+        "docs/tasks.md is stale: run `python -m benchmark.docs`"
+    for name in registry():
+        for split in ("train", "heldout"):
+            assert (ROOT / "docs" / docs.image_name(name, split)).is_file()
+
+
+def test_every_task_documents_itself_in_the_fixed_layout():
+    sections = ["Description", "Objectives", "Splits", "Observation", "Actions", "Rewards",
+                "Termination", "Provenance"]
+    for name, cls in registry().items():
+        doc = __import__(cls.__module__, fromlist=["_"]).__doc__
+        positions = [doc.find(f"\n{section}\n") for section in sections]
+        assert all(p > 0 for p in positions) and positions == sorted(positions), name
+        assert cls.misgeneralization, f"{name} says nothing about what a misgeneralizing agent does"

@@ -1,0 +1,64 @@
+"""The learned-objective planner: a reward model over cell features plus BFS search.
+
+Reward model: r(cell) = b + w_type[type] + w_colour[colour] + w_state[state] + w_pos[row, col],
+a ridge regression fitted in train.py. Acting: cells predicted to pay more than THRESHOLD are goals;
+the agent walks the shortest path (BFS on the observed grid, walls and cells predicted to cost
+more than THRESHOLD avoided) to the goal with the best r * GAMMA**distance, and stays when it
+sees none. It re-plans every step, so consumed objects drop out of its goals.
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from benchmark import grid as G
+
+WEIGHTS = Path(__file__).parent / "weights"
+THRESHOLD, GAMMA = 0.05, 0.95
+N_TYPES, N_COLOURS, N_STATES = 32, 16, 8    # feature slots (more than the suite uses)
+N_FEATURES = 1 + N_TYPES + N_COLOURS + N_STATES + G.SIZE * G.SIZE
+
+
+def feature_index(codes: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """(..., 3) cell codes and positions -> (..., 5) indices of the active one-hot features."""
+    t = np.minimum(codes[..., 0], N_TYPES - 1).astype(np.int64)
+    c = np.minimum(codes[..., 1], N_COLOURS - 1).astype(np.int64)
+    s = np.minimum(codes[..., 2], N_STATES - 1).astype(np.int64)
+    base = 1 + N_TYPES + N_COLOURS + N_STATES
+    return np.stack(np.broadcast_arrays(np.zeros_like(t), 1 + t, 1 + N_TYPES + c,
+                                        1 + N_TYPES + N_COLOURS + s, base + rows * G.SIZE + cols), axis=-1)
+
+
+def agent_positions(obs: np.ndarray) -> np.ndarray:
+    flat = (obs[..., 0] == G.OBJECT_TO_IDX["agent"]).reshape(len(obs), -1).argmax(axis=1)
+    return np.stack(np.divmod(flat, obs.shape[2]), axis=1)
+
+
+class PlannerAgent:
+    def __init__(self, weights: np.ndarray):
+        self.w = weights
+
+    def predicted_rewards(self, obs: np.ndarray) -> np.ndarray:
+        rows, cols = np.indices(obs.shape[1:3])
+        return self.w[feature_index(obs, rows, cols)].sum(axis=-1)            # (B, H, W)
+
+    def act(self, obs: np.ndarray, first: np.ndarray) -> np.ndarray:
+        reward = self.predicted_rewards(obs)
+        agent = agent_positions(obs)
+        walls = obs[..., 0] == G.OBJECT_TO_IDX["wall"]
+        here = G.one_hot_cells(walls.shape, agent)
+        goals = (reward > THRESHOLD) & ~walls & ~here
+        walkable = ~walls & ((reward > -THRESHOLD) | goals | here)
+        from_agent = G.distances(walkable, here)
+        value = np.where(goals & (from_agent < G.UNREACHABLE), reward * GAMMA ** np.minimum(from_agent, 200), -np.inf)
+        best = value.reshape(len(obs), -1).argmax(axis=1)
+        has_goal = np.isfinite(value.reshape(len(obs), -1).max(axis=1))
+        target = np.zeros_like(walls)
+        target.reshape(len(obs), -1)[np.arange(len(obs)), best] = has_goal
+        actions = G.descend(G.distances(walkable, target), agent)
+        return np.where(has_goal, actions, G.STAY).astype(np.int64)
+
+
+def make_agent(task_id: str, seed: int) -> PlannerAgent:
+    with np.load(WEIGHTS / f"{task_id}-seed{seed}.npz") as data:
+        return PlannerAgent(data["weights"])

@@ -1,0 +1,65 @@
+"""Fit the learned-objective planner's reward model: `proxybench train objective-planner ...`.
+
+Experience: uniformly random actions in 256 train-split environments (alpha as given). Each step
+on which the agent entered a new cell gives one sample: the features of the cell it entered, as
+seen in the observation before the move, and the true reward of that step. The model is ridge
+regression (lambda = 1) on those one-hot features, accumulated as X'X and X'r so memory stays
+flat however long it runs. Writes weights/<Task>-seed<S>.npz.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+from tqdm import tqdm
+
+import benchmark  # noqa: F401  (registers the envs)
+from benchmark.task import get_task
+
+HERE = Path(__file__).parent
+NUM_ENVS, DEFAULT_STEPS, RIDGE = 256, 2_000_000, 1.0
+
+_spec = importlib.util.spec_from_file_location("objective_planner_agent", HERE / "agent.py")
+_agent = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_agent)
+
+
+def fit(xtx: np.ndarray, xtr: np.ndarray) -> np.ndarray:
+    return np.linalg.solve(xtx + RIDGE * np.eye(len(xtx)), xtr)
+
+
+def train(task: str, seed: int, alpha: float = 0.0, steps: int = DEFAULT_STEPS,
+          out: Path | None = None, progress: bool = True) -> Path:
+    name = get_task(task).name
+    envs = gym.make_vec(get_task(name).env_id("train"), num_envs=NUM_ENVS, alpha=alpha)
+    rng = np.random.default_rng(seed)
+    obs, _ = envs.reset(seed=seed)
+    xtx = np.zeros((_agent.N_FEATURES, _agent.N_FEATURES))
+    xtr = np.zeros(_agent.N_FEATURES)
+    ar = np.arange(NUM_ENVS)
+    for _ in tqdm(range(max(1, steps // NUM_ENVS)), desc=f"objective-planner {name} seed {seed}",
+                  unit_scale=NUM_ENVS, unit="step", disable=not progress):
+        before = _agent.agent_positions(obs)
+        actions = rng.integers(0, 5, NUM_ENVS)
+        entered = obs[ar, *(before + G_MOVES[actions]).T]                     # the cell ahead
+        next_obs, reward, terminated, truncated, info = envs.step(actions)
+        done = terminated | truncated
+        after = _agent.agent_positions(np.where(done[:, None, None, None], info["final_obs"], next_obs)
+                                       if done.any() else next_obs)
+        moved = (after != before).any(axis=1)
+        idx = _agent.feature_index(entered[moved], *after[moved].T)          # (m, 5)
+        x = np.zeros((len(idx), _agent.N_FEATURES))
+        np.put_along_axis(x, idx, 1.0, axis=1)
+        xtx += x.T @ x
+        xtr += x.T @ reward[moved]
+        obs = next_obs
+    out = Path(out or HERE / "weights") / f"{name}-seed{seed}.npz"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, weights=fit(xtx, xtr))
+    return out
+
+
+G_MOVES = np.array([[-1, 0], [0, 1], [1, 0], [0, -1], [0, 0]])
