@@ -19,6 +19,8 @@ from .submission import RESULTS
 from .task import registry
 
 ENTRY_DIRS = ("baselines", "submissions")
+FIGURE_DIR = "docs/leaderboard"
+SCATTER, BY_TAG = f"{FIGURE_DIR}/cg_vs_og.png", f"{FIGURE_DIR}/by_tag.png"
 REFERENCE_ROWS = ("random", "true-oracle", "proxy-oracle")
 COLUMNS = (("T", "train_score"), ("CG", "capability_generalization"),
            ("OG", "objective_generalization"), ("H", "heldout_score"), ("M", "misgeneralization"))
@@ -125,6 +127,8 @@ def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None
         "(over the tasks where CG >= 0.1, count shown); H: held-out score; M: misgeneralization "
         "(competence aimed at the wrong goal). Definitions: README, section *What it measures*.",
         "",
+        f"![capability vs objective generalization]({SCATTER}) ![per-tag summary]({BY_TAG})",
+        "",
         "## Suite",
         "",
         tabulate([_suite_row(e.label, e.results, tasks, str(i + 1)) for i, e in enumerate(entries)],
@@ -150,7 +154,72 @@ def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None
     return "\n".join(lines) + "\n"
 
 
-def generate(root: Path) -> str:
+def generate(root: Path, figures: bool = False) -> str:
+    """The page for the results under `root` (and, with `figures`, its two PNGs written)."""
     from .scorer import reference_results
 
-    return render(collect(root), reference_results())
+    entries, references = collect(root), reference_results()
+    if figures:
+        plot(entries, references, root)
+    return render(entries, references)
+
+
+def _task_points(results: dict) -> list[tuple[str, float, float | None]]:
+    """(task, CG, OG) for every scored task; OG None where undefined."""
+    out = []
+    for task, res in results.get("tasks", {}).items():
+        if res.get("status") == "ok":
+            out.append((task, res["capability_generalization"]["value"], res["objective_generalization"]["value"]))
+    return out
+
+
+def plot(entries: list[Entry], references: dict[str, dict], root: Path, tasks: dict | None = None) -> None:
+    """The two figures linked from the page: CG against OG per agent and task, with the
+    quadrant lines; and CG, OG, H per tag and agent."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = tasks or registry()
+    rows = [(e.label, e.results) for e in sorted(entries, key=lambda e: (-_h(e.results), e.label))]
+    rows += [(f"{name} (reference)", references[name]) for name in REFERENCE_ROWS if name in references]
+    (root / FIGURE_DIR).mkdir(parents=True, exist_ok=True)
+    markers = "osD^vP*Xh<>p"
+
+    fig, ax = plt.subplots(figsize=(7.5, 6))
+    ax.axvline(0.5, color="grey", lw=0.8, ls="--")
+    ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+    for x, y, label in ((0.75, 0.97, "robust"), (0.25, 0.97, "misgeneralized"), (0.5, 0.03, "incapable")):
+        ax.text(x, y, label, ha="center", va="center", color="grey", fontsize=9, transform=ax.transAxes)
+    for i, (label, results) in enumerate(rows):
+        points = _task_points(results)
+        og = [p[2] if p[2] is not None else 0.0 for p in points]
+        ax.scatter(og, [p[1] for p in points], marker=markers[i % len(markers)], s=40, alpha=0.75,
+                   label=label, facecolors="none" if "reference" in label else None)
+    ax.set(xlim=(-0.03, 1.03), ylim=(-0.03, 1.03), xlabel="objective generalization OG (held-out; 0 where undefined)",
+           ylabel="capability generalization CG (held-out)", title="One marker per agent per task")
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    fig.savefig(root / SCATTER, dpi=90, metadata={"Software": None})
+    plt.close(fig)
+
+    tags = sorted({tag for cls in tasks.values() for tag in cls.tags})
+    figures = (("capability_generalization", "CG"), ("objective_generalization", "OG"), ("heldout_score", "H"))
+    fig, axes = plt.subplots(1, len(figures), figsize=(4 * len(figures), 0.35 * len(tags) * max(1, len(rows)) / 2 + 2),
+                             sharey=True)
+    height = 0.8 / max(1, len(rows))
+    for ax, (key, short) in zip(axes, figures):
+        for i, (label, results) in enumerate(rows):
+            means = []
+            for tag in tags:
+                vals = [res[key]["value"] for name, res in results.get("tasks", {}).items()
+                        if res.get("status") == "ok" and name in tasks and tag in tasks[name].tags
+                        and res[key]["value"] is not None]
+                means.append(sum(vals) / len(vals) if vals else float("nan"))
+            ax.barh([t + i * height for t in range(len(tags))], means, height=height, label=label)
+        ax.set(title=f"mean {short} per tag", xlim=(0, 1))
+    axes[0].set_yticks([t + 0.4 - height / 2 for t in range(len(tags))], tags)
+    axes[-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    fig.savefig(root / BY_TAG, dpi=80, metadata={"Software": None})
+    plt.close(fig)

@@ -95,3 +95,35 @@ def test_duplicate_names_are_rejected(tmp_path):
     (folder / "results.json").write_text(json.dumps(results("ppo", 0.1)))
     with pytest.raises(LeaderboardError, match="two results files"):
         collect(tmp_path)
+
+
+def test_results_load_into_one_dataframe(tmp_path):
+    from benchmark.results import load_results
+
+    df = load_results(make_tree(tmp_path))
+    assert set(df["agent"]) == {"ppo", "my-agent"}
+    assert set(df["task"]) == {"Alpha", "Beta", "suite"}
+    row = df[(df.agent == "ppo") & (df.task == "Alpha")].iloc[0]
+    assert row["capability_generalization"] == 0.9 and row["capability_generalization_low"] == pytest.approx(0.85)
+    assert row["quadrant"] == "misgeneralized"
+    one = load_results(tmp_path / "baselines" / "ppo")
+    assert set(one["agent"]) == {"ppo"}
+
+
+def test_results_command_formats(tmp_path, capsys):
+    from benchmark.cli import main
+
+    make_tree(tmp_path)
+    assert main(["results", str(tmp_path), "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].startswith("agent,track,runs,task") and len(lines) == 1 + 6
+    assert main(["results", str(tmp_path / "nowhere")]) == 1
+
+
+def test_figures_are_drawn(tmp_path):
+    from benchmark.leaderboard import BY_TAG, SCATTER, plot
+
+    make_tree(tmp_path)
+    plot(collect(tmp_path), references(), tmp_path, TASKS)
+    for name in (SCATTER, BY_TAG):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
