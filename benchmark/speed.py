@@ -3,12 +3,17 @@
 Batch 1 is a plain `gymnasium.make` env (its wrappers included); larger batches are the native
 vector env from `gymnasium.make_vec`. Observations are produced and autoresets (level
 generation) happen inside the timed loop. Each cell is the median of several timed runs.
+
+`--compare minigrid` times a Minigrid maze (SimpleCrossingS11N5, one env: Minigrid's vector
+envs do not help) in the same run and prints our speed as a multiple of it. `--scoring` times
+building the reference cache for the suite (cold) and scoring the random baseline on it (warm).
 """
 
 from __future__ import annotations
 
 import json
 import platform
+import sys
 import time
 
 import gymnasium as gym
@@ -56,6 +61,76 @@ def measure(env_id: str, batch: int, seconds: float, repeats: int) -> float:
     return float(np.median(runs))
 
 
+MINIGRID_ID = "MiniGrid-SimpleCrossingS11N5-v0"
+
+
+def measure_minigrid(seconds: float, repeats: int) -> float:
+    import minigrid  # noqa: F401  (registers its envs; the `bench` extra)
+
+    env = gym.make(MINIGRID_ID)
+    env.reset(seed=0)
+
+    def step(a):
+        _, _, terminated, truncated, _ = env.step(a)
+        if terminated or truncated:
+            env.reset()
+    actions = np.array([int(a) for a in np.random.default_rng(0).integers(0, 3, 4096)], dtype=object)
+    _steps_per_second(step, actions, min(0.2, seconds))
+    return float(np.median([_steps_per_second(step, actions, seconds) for _ in range(repeats)]))
+
+
+def batch_memory(env_id: str, batch: int) -> int:
+    """Bytes held by a vector env of `batch` levels: level state, observation buffer, level stream."""
+    env = gym.make_vec(env_id, num_envs=batch).unwrapped
+    env.reset(seed=0)
+    env.step(np.zeros(batch, np.int64))
+    core = env.core
+    arrays = list(core.state.values()) + [core.obs, core.t, core.true_return, core.proxy_return]
+    arrays += list((env._levels._levels or {}).values())
+    return int(sum(a.nbytes for a in arrays))
+
+
+def time_scoring(tasks: list[str]) -> dict:
+    """Seconds to build the reference cache for `tasks` (cold, in a fresh cache folder) and to
+    score the random baseline in-process with the cache warm."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from .scorer import score_submission
+
+    root = Path(__file__).resolve().parents[1]
+    old = os.environ.get("PROXYBENCH_CACHE")
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["PROXYBENCH_CACHE"] = cache
+        try:
+            from .rollout import reference_tables
+            from .task import SPLITS, get_task, public_seeds
+            start = time.perf_counter()
+            for name in tasks:
+                task = get_task(name)
+                for split in SPLITS:
+                    reference_tables(task, split, public_seeds(task, split))
+            cold = time.perf_counter() - start
+            start = time.perf_counter()
+            score_submission(root / "baselines" / "random", tasks, progress=False, **_in_process())
+            warm = time.perf_counter() - start
+        finally:
+            if old is None:
+                os.environ.pop("PROXYBENCH_CACHE", None)
+            else:
+                os.environ["PROXYBENCH_CACHE"] = old
+    return {"reference_cache_seconds": round(cold, 2), "score_random_seconds": round(warm, 2)}
+
+
+def _in_process() -> dict:
+    """Keyword arguments that make score_submission run the agent in-process, if it has them."""
+    import inspect
+
+    from .scorer import score_submission
+    return {"sandbox": False} if "sandbox" in inspect.signature(score_submission).parameters else {}
+
+
 def speedtest(args) -> int:
     from .task import get_task, parse_task_list
 
@@ -67,16 +142,47 @@ def speedtest(args) -> int:
         for batch in batches:
             sps = measure(env_id, batch, args.seconds, args.repeats)
             records.append({"library": "proxybench", "task": name, "batch": batch, "steps_per_second": round(sps)})
+    compare = [c.strip() for c in (args.compare or "").split(",") if c.strip()]
+    for library in compare:
+        if library != "minigrid":
+            print(f"proxybench: --compare {library}: not supported (minigrid only)", file=sys.stderr)
+            return 1
+        try:
+            sps = measure_minigrid(args.seconds, args.repeats)
+        except ImportError:
+            print("proxybench: --compare minigrid needs the bench extra: pip install -e '.[bench]'",
+                  file=sys.stderr)
+            return 1
+        records.append({"library": "minigrid", "task": MINIGRID_ID, "batch": 1, "steps_per_second": round(sps)})
+    extra = {}
+    if args.memory:
+        extra["memory_bytes_batch_1024"] = {name: batch_memory(get_task(name).env_id("train"), 1024) for name in tasks}
+    if args.scoring:
+        extra.update(time_scoring(tasks))
     if args.format == "json":
-        print(json.dumps(records, indent=2))
+        print(json.dumps(records if not extra else {"records": records, **extra}, indent=2))
         return 0
     table = {}
     for r in records:
-        table.setdefault(r["task"], {})[r["batch"]] = r["steps_per_second"]
+        if r["library"] == "proxybench":
+            table.setdefault(r["task"], {})[r["batch"]] = r["steps_per_second"]
     rows = [[task] + [f"{by[b]:,}" for b in batches] for task, by in table.items()]
     print(f"random-policy steps/s (median of {args.repeats} x {args.seconds:g}s; observation and "
           f"resets included) on {platform.machine()}, {platform.python_implementation()} "
           f"{platform.python_version()}, numpy {np.__version__}")
     print(tabulate(rows, headers=["task"] + [f"B={b}" for b in batches], tablefmt="github",
                    disable_numparse=True))
+    for r in records:
+        if r["library"] != "proxybench":
+            ours = {b: min(by[b] for by in table.values()) for b in batches}
+            ratios = ", ".join(f"B={b}: {ours[b] / r['steps_per_second']:.1f}x" for b in batches)
+            print(f"{r['library']} {r['task']} (one env): {r['steps_per_second']:,} steps/s; "
+                  f"slowest proxybench task as a multiple of it: {ratios}")
+    if "memory_bytes_batch_1024" in extra:
+        mem = extra["memory_bytes_batch_1024"]
+        print("memory for 1024 levels (state, observations, level stream): "
+              + ", ".join(f"{k} {v / 2**20:.1f} MB" for k, v in mem.items()))
+    if "reference_cache_seconds" in extra:
+        print(f"reference cache for {len(tasks)} tasks, cold: {extra['reference_cache_seconds']} s; "
+              f"scoring the random baseline, cache warm: {extra['score_random_seconds']} s")
     return 0

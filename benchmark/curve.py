@@ -1,0 +1,180 @@
+"""`proxybench curve`: how much disambiguating training data fixes misgeneralization?
+
+    proxybench curve BASELINE --task T --alphas 0,0.01,0.02,0.05,0.1,0.2 --seeds 3
+
+For every alpha (the fraction of train levels drawn held-out style) and training seed, train the
+baseline (`proxybench train` underneath), then score each alpha as one submission whose runs are
+the seeds, so the intervals cover seeds and episodes. Work lives in `--work` (default
+`~/.cache/proxybench/curves/<baseline>-<task>`): one submission folder per alpha, holding the
+baseline's agent code, a manifest (track open, the alpha, the seeds) and the weights. A job whose
+weights exist is not trained again and an alpha whose results are newer than its weights is not
+scored again, so an interrupted sweep resumes where it stopped.
+
+Jobs run in parallel on the local cores by default (a process pool), or on a Ray cluster with
+`--ray ADDRESS` (the `ray` extra). Output: `--out` (default docs/curves) gets
+`<baseline>-<task>.csv` (one row per alpha: CG, OG, H, T with intervals) and a `.png` plot of
+CG and OG against alpha.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .rollout import cache_dir
+from .training import trainable_baselines
+
+DEFAULT_ALPHAS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)
+COLUMNS = ("capability_generalization", "objective_generalization", "heldout_score", "train_score")
+
+
+def alpha_folder(work: Path, alpha: float) -> Path:
+    return work / f"alpha-{alpha:g}"
+
+
+def prepare(baseline: str, task: str, alpha: float, seeds: list[int], work: Path, steps: int | None) -> Path:
+    """A submission folder for one alpha: the baseline's code and a manifest; weights come later."""
+    source = trainable_baselines()[baseline]
+    folder = alpha_folder(work, alpha)
+    (folder / "weights").mkdir(parents=True, exist_ok=True)
+    for path in source.iterdir():
+        if path.is_file() and path.suffix == ".py":
+            shutil.copy2(path, folder / path.name)
+    manifest = yaml.safe_load((source / "submission.yaml").read_text())
+    manifest.update({"name": f"{manifest['name']}-alpha-{alpha:g}".replace(".", "p"), "track": "open"})
+    manifest["training"].update({"alpha": float(alpha), "seeds": list(seeds)})
+    if steps is not None:
+        manifest["training"]["env_steps"] = int(steps)
+    (folder / "submission.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    return folder
+
+
+def train_job(baseline: str, task: str, alpha: float, seed: int, weights: str, steps: int | None) -> str:
+    """One (alpha, seed) training run; a module-level function so process pools and Ray can ship it."""
+    from .training import train_baseline
+
+    return str(train_baseline(baseline, task, seed, alpha=alpha, steps=steps, out=weights, progress=False))
+
+
+def score_alpha(folder: Path, task: str) -> dict:
+    from .scorer import score_submission, write_json_atomic
+
+    results = score_submission(folder, [task], progress=False, **_in_process())
+    write_json_atomic(folder / "results.json", results)
+    return results
+
+
+def _in_process() -> dict:
+    import inspect
+
+    from .scorer import score_submission
+    return {"sandbox": False} if "sandbox" in inspect.signature(score_submission).parameters else {}
+
+
+def _run(jobs: list[tuple], ray_address: str | None, workers: int) -> None:
+    if not jobs:
+        return
+    if ray_address:
+        try:
+            import ray
+        except ImportError:
+            raise SystemExit("proxybench: error: --ray needs the ray extra: pip install -e '.[ray]'") from None
+        local = ray_address.split(":")[0] in ("127.0.0.1", "localhost")
+        # A head on loopback: the driver must say it is on loopback too, or it waits for ever.
+        ray.init(address=ray_address, ignore_reinit_error=True, log_to_driver=False,
+                 **({"_node_ip_address": "127.0.0.1"} if local else {}))
+        remote = ray.remote(train_job)
+        pending = [remote.remote(*job) for job in jobs]
+        for done in range(1, len(pending) + 1):
+            ready, pending = ray.wait(pending, num_returns=1)
+            print(f"  [{done}/{len(jobs)}] {ray.get(ready[0])}", file=sys.stderr)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(train_job, *job) for job in jobs]
+        for done, future in enumerate(as_completed(futures), 1):
+            print(f"  [{done}/{len(jobs)}] {future.result()}", file=sys.stderr)
+
+
+def sweep(baseline: str, task: str, alphas: list[float], seeds: list[int], *, steps: int | None = None,
+          work: Path | None = None, out: Path = Path("docs/curves"), ray_address: str | None = None,
+          workers: int | None = None) -> pd.DataFrame:
+    from .task import get_task
+
+    task, out = get_task(task).name, Path(out)
+    if baseline not in trainable_baselines():
+        raise KeyError(f"unknown baseline {baseline!r}; trainable: {', '.join(trainable_baselines())}")
+    work = Path(work or cache_dir() / "curves" / f"{baseline}-{task}")
+    folders = {alpha: prepare(baseline, task, alpha, seeds, work, steps) for alpha in alphas}
+    jobs = [(baseline, task, alpha, seed, str(folders[alpha] / "weights"), steps)
+            for alpha in alphas for seed in seeds if not _weights_exist(folders[alpha] / "weights", task, seed)]
+    print(f"{baseline} on {task}: {len(alphas) * len(seeds) - len(jobs)} of {len(alphas) * len(seeds)} "
+          f"runs already trained; training {len(jobs)}", file=sys.stderr)
+    _run(jobs, ray_address, workers or os.cpu_count() or 1)
+    rows = []
+    for alpha in alphas:
+        folder = folders[alpha]
+        results_file = folder / "results.json"
+        newest = max(p.stat().st_mtime for p in (folder / "weights").iterdir())
+        if results_file.exists() and results_file.stat().st_mtime > newest:
+            import json
+            results = json.loads(results_file.read_text())
+        else:
+            print(f"  scoring alpha {alpha:g}", file=sys.stderr)
+            results = score_alpha(folder, task)
+        fig = results["tasks"][task]
+        row = {"baseline": baseline, "task": task, "alpha": alpha, "seeds": len(seeds)}
+        for name in COLUMNS:
+            row[name], row[f"{name}_low"], row[f"{name}_high"] = (fig[name]["value"], fig[name]["ci_low"],
+                                                                  fig[name]["ci_high"])
+        row["quadrant"] = fig["quadrant"]
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"{baseline}-{task}"
+    tmp = stem.with_suffix(".csv.tmp")
+    table.to_csv(tmp, index=False, float_format="%.4f")
+    tmp.replace(stem.with_suffix(".csv"))
+    plot(table, stem.with_suffix(".png"))
+    return table
+
+
+def _weights_exist(folder: Path, task: str, seed: int) -> bool:
+    return any(folder.glob(f"{task}-seed{seed}.*"))
+
+
+def plot(table: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    x = table["alpha"].to_numpy()
+    xs = [a if a > 0 else min([v for v in x if v > 0] or [0.01]) / 3 for a in x]   # alpha 0 on a log axis
+    for name, short, colour in (("capability_generalization", "CG", "tab:blue"),
+                                ("objective_generalization", "OG", "tab:red")):
+        y = table[name].astype(float)
+        lo, hi = table[f"{name}_low"].astype(float), table[f"{name}_high"].astype(float)
+        ax.plot(xs, y, "o-", color=colour, label=short)
+        ax.fill_between(xs, lo, hi, color=colour, alpha=0.2)
+    ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    ax.set_xticks(xs, [f"{a:g}" for a in x])
+    ax.set(ylim=(-0.03, 1.03), xlabel="alpha: fraction of disambiguating train levels",
+           ylabel="held-out figure (95% interval)",
+           title=f"{table['baseline'].iloc[0]} on {table['task'].iloc[0]} ({table['seeds'].iloc[0]} seeds)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90, metadata={"Software": None})
+    plt.close(fig)
+
+
+def crossing(table: pd.DataFrame, figure: str = "objective_generalization", level: float = 0.5) -> float | None:
+    """The smallest alpha whose point estimate reaches `level` (None if none does)."""
+    hit = table[table[figure].astype(float) >= level]
+    return None if hit.empty else float(hit["alpha"].min())

@@ -1,0 +1,69 @@
+"""Disambiguation curves: a tiny sweep locally, its resumption, and the same sweep on a Ray head
+started on loopback by the test itself."""
+
+import importlib.util
+import shutil
+import socket
+import subprocess
+import tempfile
+
+import pandas as pd
+import pytest
+
+from benchmark.curve import crossing, sweep
+
+TINY = dict(steps=4096)
+
+
+def test_local_sweep_writes_table_and_plot_and_resumes(tmp_path, capsys):
+    table = sweep("objective-planner", "CheeseCorner", [0.0, 0.5], [0], work=tmp_path / "work",
+                  out=tmp_path / "out", workers=2, **TINY)
+    assert list(table["alpha"]) == [0.0, 0.5]
+    assert {"capability_generalization_low", "objective_generalization_high"} <= set(table.columns)
+    saved = pd.read_csv(tmp_path / "out" / "objective-planner-CheeseCorner.csv")
+    assert len(saved) == 2
+    assert (tmp_path / "out" / "objective-planner-CheeseCorner.png").read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
+    again = sweep("objective-planner", "CheeseCorner", [0.0, 0.5], [0], work=tmp_path / "work",
+                  out=tmp_path / "out", workers=2, **TINY)
+    assert "2 of 2 runs already trained; training 0" in capsys.readouterr().err
+    assert again.equals(table)
+
+
+def test_crossing():
+    table = pd.DataFrame({"alpha": [0.0, 0.01, 0.05], "objective_generalization": [0.1, 0.4, 0.7]})
+    assert crossing(table) == 0.05
+    assert crossing(table, level=0.9) is None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_sweep_on_a_local_ray_head(tmp_path, monkeypatch):
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("ray is not installed (the ray extra)")
+    ray_cli = shutil.which("ray")
+    if ray_cli is None:
+        pytest.skip("ray command not on PATH")
+    # Every Ray process binds and connects on loopback only (Ray's own switch for that).
+    monkeypatch.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    port = _free_port()
+    temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")      # short: Ray puts unix sockets in it
+    start = [ray_cli, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
+             "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}"]
+    # Ray's daemons inherit the output streams: capturing them would wait forever for EOF.
+    subprocess.run(start, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    try:
+        table = sweep("objective-planner", "CoinEnd", [0.0, 1.0], [0], work=tmp_path / "work",
+                      out=tmp_path / "out", ray_address=f"127.0.0.1:{port}", **TINY)
+        assert len(table) == 2 and table["capability_generalization"].notna().all()
+        assert (tmp_path / "work" / "alpha-1" / "weights" / "CoinEnd-seed0.npz").exists()
+    finally:
+        import ray
+        ray.shutdown()
+        subprocess.run([ray_cli, "stop", "--force"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=120)
+        shutil.rmtree(temp, ignore_errors=True)
