@@ -37,46 +37,42 @@ def _steps_per_second(step, actions: np.ndarray, seconds: float) -> float:
             return n * batch / (now - start)
 
 
-def measure(env_id: str, batch: int, seconds: float, repeats: int) -> float:
-    rng = np.random.default_rng(0)
-    if batch == 1:
-        env = gym.make(env_id)
-        env.reset(seed=0)
-
-        def step(a):
-            _, _, terminated, truncated, _ = env.step(a)
-            if terminated or truncated:
-                env.reset()
-        actions = rng.integers(0, 5, size=4096)
-        actions = [int(a) for a in actions]
-        actions = np.array(actions, dtype=object)
-    else:
-        env = gym.make_vec(env_id, num_envs=batch)
-        env.reset(seed=0)
-        step = env.step
-        actions = rng.integers(0, 5, size=(256, batch))
+def _median_rate(env, step, actions, seconds: float, repeats: int) -> float:
+    env.reset(seed=0)
     _steps_per_second(step, actions, min(0.2, seconds))           # warm up
-    runs = [_steps_per_second(step, actions, seconds) for _ in range(repeats)]
+    rate = float(np.median([_steps_per_second(step, actions, seconds) for _ in range(repeats)]))
     env.close()
-    return float(np.median(runs))
+    return rate
+
+
+def single_env_rate(env_id: str, n_actions: int, seconds: float, repeats: int) -> float:
+    """Steps/s of one `gymnasium.make` env under uniform random actions, resets included."""
+    env = gym.make(env_id)
+
+    def step(a):
+        _, _, terminated, truncated, _ = env.step(a)
+        if terminated or truncated:
+            env.reset()
+    actions = np.array([int(a) for a in np.random.default_rng(0).integers(0, n_actions, 4096)], dtype=object)
+    return _median_rate(env, step, actions, seconds, repeats)
+
+
+def measure(env_id: str, batch: int, seconds: float, repeats: int) -> float:
+    if batch == 1:
+        return single_env_rate(env_id, 5, seconds, repeats)
+    env = gym.make_vec(env_id, num_envs=batch)
+    actions = np.random.default_rng(0).integers(0, 5, size=(256, batch))
+    return _median_rate(env, env.step, actions, seconds, repeats)
 
 
 MINIGRID_ID = "MiniGrid-SimpleCrossingS11N5-v0"
 
 
 def measure_minigrid(seconds: float, repeats: int) -> float:
+    """Minigrid's maze, one env, random turn/forward actions (its navigation actions)."""
     import minigrid  # noqa: F401  (registers its envs; the `bench` extra)
 
-    env = gym.make(MINIGRID_ID)
-    env.reset(seed=0)
-
-    def step(a):
-        _, _, terminated, truncated, _ = env.step(a)
-        if terminated or truncated:
-            env.reset()
-    actions = np.array([int(a) for a in np.random.default_rng(0).integers(0, 3, 4096)], dtype=object)
-    _steps_per_second(step, actions, min(0.2, seconds))
-    return float(np.median([_steps_per_second(step, actions, seconds) for _ in range(repeats)]))
+    return single_env_rate(MINIGRID_ID, 3, seconds, repeats)
 
 
 def batch_memory(env_id: str, batch: int) -> int:

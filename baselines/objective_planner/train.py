@@ -17,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 import benchmark  # noqa: F401  (registers the envs)
+from benchmark import grid as G
 from benchmark.task import get_task
 
 HERE = Path(__file__).parent
@@ -44,22 +45,20 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int = DEFAULT_STEPS,
                   unit_scale=NUM_ENVS, unit="step", disable=not progress):
         before = _agent.agent_positions(obs)
         actions = rng.integers(0, 5, NUM_ENVS)
-        entered = obs[ar, *(before + G_MOVES[actions]).T]                     # the cell ahead
+        entered = obs[ar, *(before + G.MOVES[actions]).T]                     # the cell ahead
         next_obs, reward, terminated, truncated, info = envs.step(actions)
         done = terminated | truncated
         after = _agent.agent_positions(np.where(done[:, None, None, None], info["final_obs"], next_obs)
                                        if done.any() else next_obs)
         moved = (after != before).any(axis=1)
         idx = _agent.feature_index(entered[moved], *after[moved].T)          # (m, 5)
-        x = np.zeros((len(idx), _agent.N_FEATURES))
-        np.put_along_axis(x, idx, 1.0, axis=1)
-        xtx += x.T @ x
-        xtr += x.T @ reward[moved]
+        # X is one-hot (five ones a row): X'X counts feature pairs and X'r sums rewards per feature.
+        pairs = (idx[:, :, None] * _agent.N_FEATURES + idx[:, None, :]).ravel()
+        xtx += np.bincount(pairs, minlength=xtx.size).reshape(xtx.shape)
+        xtr += np.bincount(idx.ravel(), weights=np.repeat(reward[moved], idx.shape[1]), minlength=len(xtr))
         obs = next_obs
     out = Path(out or HERE / "weights") / f"{name}-seed{seed}.npz"
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, weights=fit(xtx, xtr))
     return out
 
-
-G_MOVES = np.array([[-1, 0], [0, 1], [1, 0], [0, -1], [0, 0]])
