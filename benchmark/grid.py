@@ -125,12 +125,17 @@ def batch_index(n: int) -> np.ndarray:
     return np.arange(n)
 
 
+@lru_cache(maxsize=1)
+def _room() -> np.ndarray:
+    room = np.zeros((SIZE, SIZE, 3), np.uint8)
+    room[[0, -1], :] = cell("wall", "grey")
+    room[:, [0, -1]] = cell("wall", "grey")
+    return room
+
+
 def empty_room(n: int) -> np.ndarray:
     """(n, SIZE, SIZE, 3) grids with a wall border and an empty interior."""
-    grid = np.zeros((n, SIZE, SIZE, 3), np.uint8)
-    grid[:, [0, -1], :] = cell("wall", "grey")
-    grid[:, :, [0, -1]] = cell("wall", "grey")
-    return grid
+    return np.broadcast_to(_room(), (n, SIZE, SIZE, 3)).copy()
 
 
 @lru_cache(maxsize=None)
