@@ -68,6 +68,9 @@ def _summary_table(results: dict) -> str:
 
 
 def cmd_score(args) -> int:
+    import signal
+
+    from .sandbox import Limits, SandboxError, read_salt_file, sandbox_identity
     from .scorer import ScoringError, results_path, score_submission, write_json_atomic
     from .submission import ManifestError
     from .task import parse_task_list
@@ -78,17 +81,62 @@ def cmd_score(args) -> int:
         tasks = parse_task_list(args.tasks)
     except KeyError as exc:
         return _fail(str(exc.args[0]))
-    status = 0
-    for path in args.paths:
-        try:
-            results = score_submission(path, tasks, args.episodes, progress=not args.quiet)
-        except (ManifestError, ScoringError) as exc:
-            status = _fail(str(exc))
-            continue
-        print(_summary_table(results))
-        out = results_path(path)
-        write_json_atomic(out, results)
-        print(f"wrote {out}")
+    limits = Limits(call_timeout=args.call_timeout, task_timeout=args.task_timeout,
+                    memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds,
+                    max_procs=args.max_procs, max_output_kb=args.max_output_kb)
+    if min(limits.call_timeout, limits.task_timeout, limits.cpu_seconds) <= 0 or \
+            min(limits.memory_mb, limits.max_procs, limits.max_output_kb) < 0:
+        return _fail("time limits must be positive, other limits non-negative (0: none)")
+    salt = None
+    try:
+        if args.seed_set == "private":
+            if not args.salt_file:
+                return _fail("--seed-set private needs --salt-file FILE")
+            salt = read_salt_file(args.salt_file, None if args.in_process else sandbox_identity(args.sandbox_user))
+        elif args.salt_file:
+            return _fail("--salt-file is only used with --seed-set private")
+    except SandboxError as exc:
+        return _fail(str(exc))
+
+    def warn(message):
+        print(f"proxybench: warning: {message}", file=sys.stderr)
+
+    if args.in_process:
+        warn("--in-process: the agent runs inside the scorer, with no isolation and no limits")
+    elif salt is not None and sandbox_identity(args.sandbox_user) is None:
+        warn("not running as root: the agent runs as your user and could read the salt file; "
+             "official scoring with private seeds runs as root")
+
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread
+        previous = None
+    status, path = 0, None
+    try:
+        for path in args.paths:
+            try:
+                results = score_submission(path, tasks, args.episodes, progress=not args.quiet,
+                                           sandbox=not args.in_process, seed_set=args.seed_set, salt=salt,
+                                           limits=limits, sandbox_user=args.sandbox_user, warn=warn)
+            except (ManifestError, ScoringError, SandboxError) as exc:
+                status = _fail(str(exc))
+                continue
+            print(_summary_table(results))
+            out = results_path(path)
+            write_json_atomic(out, results)
+            print(f"wrote {out}")
+            for name, res in results["tasks"].items():
+                if res.get("status") != "ok":
+                    status = _fail(f"{results['submission']['name']}: task {name} failed: {res.get('reason', '')}")
+    except KeyboardInterrupt:
+        return _fail(f"interrupted while scoring {path}; its results.json was left as it was"
+                     if path else "interrupted; nothing was written", 130)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return status
 
 
@@ -98,18 +146,38 @@ def cmd_leaderboard(args) -> int:
     root = Path(args.root)
     target = root / "LEADERBOARD.md"
     try:
-        text = generate(root)
+        text = generate(root, figures=not args.check)
     except LeaderboardError as exc:
         return _fail(str(exc))
     if args.check:
+        from .leaderboard import BY_TAG, SCATTER
         if not target.exists() or target.read_text() != text:
             return _fail(f"{target} is stale; regenerate it with `proxybench leaderboard`")
+        missing = [f for f in (SCATTER, BY_TAG) if not (root / f).is_file()]
+        if missing:
+            return _fail(f"missing figures {', '.join(missing)}; regenerate with `proxybench leaderboard`")
         print(f"{target} is up to date")
         return 0
     tmp = target.with_suffix(".md.tmp")
     tmp.write_text(text)
     tmp.replace(target)
     print(text if args.print else f"wrote {target}")
+    return 0
+
+
+def cmd_results(args) -> int:
+    from .results import load_results
+
+    try:
+        frame = load_results(args.path)
+    except (FileNotFoundError, ValueError) as exc:
+        return _fail(str(exc))
+    if args.format == "csv":
+        print(frame.to_csv(index=False), end="")
+    elif args.format == "json":
+        print(frame.to_json(orient="records", indent=2))
+    else:
+        print(frame.to_markdown(index=False, floatfmt=".3f"))
     return 0
 
 
@@ -128,6 +196,51 @@ def cmd_render(args) -> int:
     out = Path(args.out or f"{task.name}-{args.split}-{args.seed}.png")
     plt.imsave(out, image)
     print(f"wrote {out} ({task.name}, {args.split} level {args.seed})")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .task import parse_task_list
+    from .training import TrainingError, train_baseline
+
+    try:
+        tasks = parse_task_list(None if args.task == "all" else args.task)
+        seeds = [int(s) for s in str(args.seed).split(",")]
+    except (KeyError, ValueError) as exc:
+        return _fail(str(exc.args[0]) if isinstance(exc, KeyError) else f"--seed: {exc}")
+    for task in tasks:
+        for seed in seeds:
+            try:
+                out = train_baseline(args.baseline, task, seed, alpha=args.alpha, steps=args.steps,
+                                     out=args.out, progress=not args.quiet)
+            except TrainingError as exc:
+                return _fail(str(exc))
+            print(f"wrote {out}")
+    return 0
+
+
+def cmd_curve(args) -> int:
+    from .curve import crossing, sweep
+
+    try:
+        alphas = [float(a) for a in args.alphas.split(",")]
+        if any(not 0 <= a <= 1 for a in alphas):
+            return _fail("--alphas must lie in [0, 1]")
+        seeds = list(range(args.seeds))
+        table = sweep(args.baseline, args.task, alphas, seeds, steps=args.steps,
+                      work=Path(args.work) if args.work else None, out=Path(args.out),
+                      ray_address=args.ray, workers=args.workers)
+    except (KeyError, ValueError) as exc:
+        return _fail(str(exc.args[0]) if exc.args else str(exc))
+    from .leaderboard import fmt
+    rows = [[f"{r.alpha:g}"] + [fmt({"value": r[k], "ci_low": r[f"{k}_low"], "ci_high": r[f"{k}_high"]})
+                                for k in ("capability_generalization", "objective_generalization",
+                                          "heldout_score", "train_score")] + [r.quadrant]
+            for _, r in table.iterrows()]
+    print(tabulate(rows, headers=["alpha", "CG", "OG", "H", "T", "quadrant"], tablefmt="simple",
+                   disable_numparse=True))
+    cross = crossing(table)
+    print(f"OG first reaches 0.5 at alpha = {cross:g}" if cross is not None else "OG never reaches 0.5")
     return 0
 
 
@@ -156,6 +269,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tasks", default=None, help="comma-separated task names (default: all)")
     p.add_argument("--episodes", type=int, default=None, help="episodes per split (default: each task's)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--seed-set", choices=("public", "private"), default="public",
+                   help="held-out seeds: the public ones, or private ones derived from --salt-file "
+                        "(the train split always uses its public seeds)")
+    p.add_argument("--salt-file", default=None, metavar="FILE",
+                   help="secret salt of the private seeds (must not be world-readable)")
+    p.add_argument("--in-process", action="store_true",
+                   help="debugging: import the agent into the scorer (no isolation, no limits)")
+    p.add_argument("--sandbox-user", default="nobody", metavar="USER",
+                   help="unprivileged user the agent runs as when scoring as root (default: nobody)")
+    from .sandbox import Limits
+    lim = Limits()
+    p.add_argument("--call-timeout", type=float, default=lim.call_timeout, metavar="S",
+                   help=f"wall-clock seconds per call of the agent (default {lim.call_timeout:g})")
+    p.add_argument("--task-timeout", type=float, default=lim.task_timeout, metavar="S",
+                   help=f"wall-clock seconds per task, all runs (default {lim.task_timeout:g})")
+    p.add_argument("--memory-mb", type=int, default=lim.memory_mb, metavar="MB",
+                   help=f"address space of an agent process, RLIMIT_AS (default {lim.memory_mb}; 0: none)")
+    p.add_argument("--cpu-seconds", type=int, default=lim.cpu_seconds, metavar="S",
+                   help=f"CPU seconds of an agent process, one run, RLIMIT_CPU (default {lim.cpu_seconds})")
+    p.add_argument("--max-procs", type=int, default=lim.max_procs, metavar="N",
+                   help=f"processes and threads of the agent's user, RLIMIT_NPROC (default {lim.max_procs}; 0: none)")
+    p.add_argument("--max-output-kb", type=int, default=lim.max_output_kb, metavar="KB",
+                   help=f"what one run may print (default {lim.max_output_kb}; 0: no limit)")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("leaderboard", help="regenerate LEADERBOARD.md from every results.json")
@@ -164,6 +300,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--print", action="store_true", help="also print the page")
     p.set_defaults(func=cmd_leaderboard)
 
+    p = sub.add_parser("results", help="results as a table: one row per agent and task")
+    p.add_argument("path", nargs="?", default=".", help="a results.json, a submission folder, or a root")
+    p.add_argument("--format", choices=("csv", "json", "markdown"), default="markdown")
+    p.set_defaults(func=cmd_results)
+
     p = sub.add_parser("render", help="render a level to PNG")
     p.add_argument("task")
     p.add_argument("--split", choices=("train", "heldout"), default="train")
@@ -171,12 +312,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="output PNG (default: TASK-SPLIT-SEED.png)")
     p.set_defaults(func=cmd_render)
 
+    p = sub.add_parser("train", help="train a baseline on one task (writes its weights)")
+    p.add_argument("baseline", help="baseline name, e.g. tabular-q, objective-planner, ppo, bc")
+    p.add_argument("--task", required=True, help="task name, comma-separated names, or 'all'")
+    p.add_argument("--seed", default="0", help="training seed, or comma-separated seeds")
+    p.add_argument("--alpha", type=float, default=0.0, help="disambiguation fraction of the train split")
+    p.add_argument("--steps", type=int, default=None, help="environment steps (default: the baseline's)")
+    p.add_argument("--out", default=None, help="weights folder (default: the baseline's weights/)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("curve", help="train and score a baseline across alphas (disambiguation curves)")
+    p.add_argument("baseline")
+    p.add_argument("--task", required=True)
+    p.add_argument("--alphas", default="0,0.01,0.02,0.05,0.1,0.2")
+    p.add_argument("--seeds", type=int, default=3, help="training seeds per alpha (0..N-1)")
+    p.add_argument("--steps", type=int, default=None, help="environment steps per run (default: the baseline's)")
+    p.add_argument("--work", default=None, help="work folder (default: ~/.cache/proxybench/curves/...)")
+    p.add_argument("--out", default="docs/curves", help="where the table and plot go")
+    p.add_argument("--workers", type=int, default=None, help="local parallel jobs (default: all cores)")
+    p.add_argument("--ray", default=None, metavar="ADDRESS", help="run the jobs on this Ray cluster")
+    p.set_defaults(func=cmd_curve)
+
     p = sub.add_parser("speedtest", help="random-policy steps per second per task and batch size")
     p.add_argument("--tasks", default=None)
     p.add_argument("--batch", default="1,32,1024")
     p.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
     p.add_argument("--repeats", type=int, default=3, help="measurements per cell (median reported)")
     p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--compare", default=None, help="also time another library: minigrid")
+    p.add_argument("--memory", action="store_true", help="report memory held by 1024 levels")
+    p.add_argument("--scoring", action="store_true",
+                   help="time the reference cache build (cold) and scoring the random baseline (warm)")
     p.set_defaults(func=cmd_speedtest)
     return parser
 

@@ -3,16 +3,20 @@
 Data flows one way. For every task and both splits, each training run's agent plays the split's
 fixed level seeds (`rollout`), the reference policies play the same seeds (`reference_tables`),
 `scoring` turns the tables into figures, and `results.json` is written atomically beside the
-manifest (a temporary file renamed over the old one), so a failed run leaves the previous file.
+manifest (a temporary file renamed over the old one), so an interrupted run leaves the previous
+file. The agent runs in its own processes (`benchmark.sandbox`) unless asked otherwise; a task
+it fails on is recorded as failed with a one-line reason, and the other tasks go on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -22,19 +26,34 @@ from tqdm import tqdm
 from . import BENCHMARK_VERSION
 from .grid import stable_hash64
 from .rollout import AgentError, REFERENCES, reference_tables, rollout
-from .scoring import SplitScore, episode_scores, score_split, suite_figures, task_figures
+from .sandbox import DEFAULT_USER, Limits, MakeAgentError, Sandbox, one_line
+from .scoring import FIGURES, SplitScore, episode_scores, score_split, suite_figures, task_figures
 from .submission import RESULTS, Manifest, content_hash, load_agent_factory, load_manifest
-from .task import SPLITS, Task, get_task, public_seeds, seed_list_hash
+from .task import SPLITS, Task, get_task, private_seeds, public_seeds, seed_list_hash
 
 TIMESTAMP_FIELDS = ("scored_at",)  # the only fields that differ between two scorings
 
 
 class ScoringError(RuntimeError):
-    """A submission failed on a task; the message names the submission, task, split and step."""
+    """The scoring could not be done as asked (kept for callers; failures of a submission on a
+    task are recorded in the results instead, see `score_submission`)."""
 
 
-def split_seeds(task: Task, episodes: int | None = None) -> dict[str, np.ndarray]:
-    return {split: public_seeds(task, split, episodes) for split in SPLITS}
+SEED_SETS = ("public", "private")
+
+
+def split_seeds(task: Task, episodes: int | None = None, seed_set: str = "public",
+                salt: bytes | None = None) -> dict[str, np.ndarray]:
+    """The level seeds of each split. The private set replaces the held-out seeds with seeds
+    derived from the secret salt; the train split keeps its public seeds."""
+    if seed_set not in SEED_SETS:
+        raise ValueError(f"unknown seed set {seed_set!r}; expected one of {', '.join(SEED_SETS)}")
+    seeds = {split: public_seeds(task, split, episodes) for split in SPLITS}
+    if seed_set == "private":
+        if not salt:
+            raise ValueError("the private seed set needs a salt")
+        seeds["heldout"] = private_seeds(task, "heldout", salt, episodes)
+    return seeds
 
 
 def score_tables(task: Task, runs: dict[str, list[pd.DataFrame]],
@@ -60,57 +79,144 @@ def agent_policy(agent, who: str):
     return policy
 
 
+class _InProcess:
+    """The agent imported into the scorer's own process: fast to debug, not isolated at all."""
+
+    def __init__(self, manifest: Manifest):
+        self.make_agent = load_agent_factory(manifest)
+
+    def play(self, task: Task, split: str, seed: int, seeds: np.ndarray, deadline: float, progress):
+        try:
+            agent = self.make_agent(task.name, seed)
+        except Exception as exc:
+            raise AgentError(f"make_agent({task.name!r}, {seed}) raised {type(exc).__name__}: {exc}") from None
+        return rollout(task, split, agent_policy(agent, ""), seeds, progress=progress)
+
+    def abort(self):
+        pass
+
+
+class _Sandboxed:
+    """One fresh agent process per run, in the sandbox."""
+
+    def __init__(self, sandbox: Sandbox):
+        self.sandbox = sandbox
+
+    def play(self, task: Task, split: str, seed: int, seeds: np.ndarray, deadline: float, progress):
+        run = self.sandbox.run(task.name, seed, deadline)  # starts while the levels are generated
+        try:
+            table = rollout(task, split, lambda obs, first, state: run.act(obs, first), seeds,
+                            progress=progress)
+        except MakeAgentError as exc:  # make_agent failed: no step to name
+            raise AgentError(str(exc)) from None
+        run.finish()
+        return table
+
+    def abort(self):
+        self.sandbox.kill()
+
+
 def score_submission(folder: str | Path, tasks: list[str] | None = None, episodes: int | None = None,
-                     progress: bool = True) -> dict:
-    """Score a submission folder in-process on `tasks` (default: the suite); return results."""
+                     progress: bool = True, *, sandbox: bool = True, seed_set: str = "public",
+                     salt: bytes | None = None, limits: Limits | None = None,
+                     sandbox_user: str = DEFAULT_USER, warn=None) -> dict:
+    """Score a submission folder on `tasks` (default: the suite); return the results.
+
+    With `sandbox` (the default) the agent runs in its own processes under `limits` (see
+    `benchmark.sandbox`); without, it is imported into this process (for debugging only).
+    `seed_set` 'private' scores the held-out split on seeds derived from `salt`. A task on which
+    the agent fails (raises, hangs, crashes, answers badly, breaks a limit) is recorded as
+    failed with a one-line reason and the other tasks go on; the suite block covers the tasks
+    scored ok and counts the failed ones. ManifestError and SandboxError are raised before any
+    task is played.
+    """
     manifest = load_manifest(folder)
-    make_agent = load_agent_factory(manifest)
+    limits = limits or Limits()
+    if warn is None:
+        def warn(message):
+            print(f"proxybench: warning: {message}", file=sys.stderr)
     task_objs = [get_task(name) for name in (tasks or _all_tasks())]
-    seeds = {t.name: split_seeds(t, episodes) for t in task_objs}
+    seeds = {t.name: split_seeds(t, episodes, seed_set, salt) for t in task_objs}
+    submission_hash = content_hash(manifest.path)  # before any submitted code runs
     total = sum(len(s) for t in task_objs for s in seeds[t.name].values()) * len(manifest.seeds)
-    bar = tqdm(total=total, desc=f"scoring {manifest.name}", unit="ep", file=sys.stderr,
-               disable=not progress, leave=False)
-    per_task, task_results = {}, {}
-    try:
+    failures, per_task = {}, {}
+    with contextlib.ExitStack() as stack:
+        if sandbox:
+            player = _Sandboxed(stack.enter_context(Sandbox(manifest, limits, sandbox_user, warn)))
+        else:
+            player = _InProcess(manifest)
+        bar = stack.enter_context(tqdm(total=total, desc=f"scoring {manifest.name}", unit="ep",
+                                       file=sys.stderr, disable=not progress, leave=False))
+        # The references first (the agent's processes start meanwhile), then the agent.
+        all_refs = {task.name: {split: reference_tables(task, split, seeds[task.name][split]) for split in SPLITS}
+                    for task in task_objs}
         for task in task_objs:
-            refs = {split: reference_tables(task, split, seeds[task.name][split]) for split in SPLITS}
             runs = {split: [] for split in SPLITS}
-            for seed in manifest.seeds:
-                for split in SPLITS:
-                    bar.set_postfix_str(f"{task.name} {split} run {seed}")
-                    try:
-                        agent = make_agent(task.name, seed)
-                        table = rollout(task, split, agent_policy(agent, manifest.name),
-                                        seeds[task.name][split], progress=bar.update)
-                    except AgentError as exc:
-                        raise ScoringError(f"{manifest.name}: task {task.name}, {split} split, "
-                                           f"run {seed}: {exc}") from None
-                    except Exception as exc:
-                        raise ScoringError(f"{manifest.name}: task {task.name}, make_agent({task.name!r}, "
-                                           f"{seed}) raised {type(exc).__name__}: {exc}") from None
-                    runs[split].append(table)
-            per_task[task.name] = score_tables(task, runs, refs)
+            deadline = time.monotonic() + limits.task_timeout
+            done = bar.n
+            try:
+                for seed in manifest.seeds:
+                    for split in SPLITS:
+                        where = f"{split} split, run {seed}"
+                        bar.set_postfix_str(f"{task.name} {where}")
+                        try:
+                            runs[split].append(player.play(task, split, seed, seeds[task.name][split],
+                                                           deadline, bar.update))
+                        except AgentError as exc:
+                            player.abort()
+                            text = str(exc)
+                            raise AgentError(one_line(f"{where}{', ' if text.startswith('step ') else ': '}{text}", 600))
+            except AgentError as exc:
+                failures[task.name] = str(exc)
+                task_total = sum(len(s) for s in seeds[task.name].values()) * len(manifest.seeds)
+                bar.update(done + task_total - bar.n)
+                continue
+            per_task[task.name] = score_tables(task, runs, all_refs[task.name])
+    task_results = {}
+    for task in task_objs:
+        if task.name in failures:
+            task_results[task.name] = {"version": task.version, "status": "failed", "reason": failures[task.name]}
+        else:
+            scores = per_task[task.name]
             task_results[task.name] = {"version": task.version, "status": "ok",
-                                       **task_figures(per_task[task.name]["train"], per_task[task.name]["heldout"])}
-    finally:
-        bar.close()
-    return build_results(manifest, task_results, per_task, seeds)
+                                       **task_figures(scores["train"], scores["heldout"])}
+    return build_results(manifest, task_results, per_task, seeds, seed_set, submission_hash)
 
 
-def build_results(manifest: Manifest, task_results: dict, per_task: dict, seeds: dict) -> dict:
+def build_results(manifest: Manifest, task_results: dict, per_task: dict, seeds: dict,
+                  seed_set: str = "public", submission_hash: str | None = None) -> dict:
+    """results.json. `per_task` holds the split scores of the tasks scored ok; the suite block
+    is computed over those and counts the failed tasks. The seed set is recorded by name and a
+    hash of the seed list, never the seeds."""
     all_seeds = np.concatenate([seeds[name][split] for name in sorted(seeds) for split in SPLITS])
+    failed = sum(1 for res in task_results.values() if res.get("status") != "ok")
     return {
         "proxybench_version": BENCHMARK_VERSION,
         "scored_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "submission": {
             "name": manifest.name, "track": manifest.track, "authors": list(manifest.authors),
-            "training_seeds": list(manifest.seeds), "content_hash": content_hash(manifest.path),
+            "training_seeds": list(manifest.seeds),
+            "content_hash": submission_hash or content_hash(manifest.path),
         },
-        "seed_set": {"name": "public", "hash": seed_list_hash(all_seeds)},
+        "seed_set": {"name": seed_set, "hash": seed_list_hash(all_seeds)},
         "task_versions": {name: res["version"] for name, res in task_results.items()},
         "tasks": task_results,
-        "suite": suite_figures({name: (s["train"], s["heldout"]) for name, s in per_task.items()}),
+        "suite": suite_block({name: (s["train"], s["heldout"]) for name, s in per_task.items()}, failed),
     }
+
+
+def suite_block(scores: dict, failed: int = 0) -> dict:
+    """suite_figures over the tasks scored ok, with `failed_tasks`; null figures when none is."""
+    if scores:
+        out = suite_figures(scores)
+    else:
+        empty = {"value": None, "ci_low": None, "ci_high": None}
+        out = {name: dict(empty) for name in FIGURES + ("train_score",)}
+        out["objective_generalization"]["tasks"] = 0
+        out["tasks"] = 0
+        out["quadrants"] = {"robust": 0, "misgeneralized": 0, "incapable": 0}
+    out["failed_tasks"] = failed
+    return out
 
 
 def write_json_atomic(path: Path, data: dict) -> None:

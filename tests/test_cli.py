@@ -75,15 +75,19 @@ def test_rescoring_is_identical_apart_from_the_timestamp(tmp_path):
     ("def make_agent(t, s):\n    class A:\n        n = 0\n        def act(self, obs, first):\n            A.n += 1\n            if A.n == 3:\n                raise RuntimeError('third batch')\n            return np.zeros(len(obs), int)\n    return A()\n",
      "step 3: act() raised RuntimeError: third batch"),
 ])
-def test_bad_agents_fail_with_one_line_and_write_nothing(tmp_path, capsys, body, message):
+def test_bad_agents_fail_the_task_with_one_line(tmp_path, capsys, body, message):
     folder = agent_folder(tmp_path, body)
     (folder / "results.json").write_text('{"previous": true}')
     assert main(["score", str(folder), "--tasks", "RedDoor", "--episodes", "4", "--quiet"]) == 1
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and message in err and "bad" in err and "RedDoor" in err
-    assert json.loads((folder / "results.json").read_text()) == {"previous": True}
-    assert main(["leaderboard", "--root", str(tmp_path)]) == 1   # the old file does not parse as results
-    assert not (tmp_path / "LEADERBOARD.md").exists()
+    results = json.loads((folder / "results.json").read_text())
+    task = results["tasks"]["RedDoor"]
+    assert task["status"] == "failed" and message in task["reason"] and "\n" not in task["reason"]
+    assert task["reason"].startswith("train split, run 0, step ")
+    assert results["suite"]["failed_tasks"] == 1 and results["suite"]["tasks"] == 0
+    assert main(["leaderboard", "--root", str(tmp_path)]) == 0   # shown as failed on the leaderboard
+    assert "failed: RedDoor" in (tmp_path / "LEADERBOARD.md").read_text()
 
 
 def test_validate_reports_manifest_errors(tmp_path, capsys):

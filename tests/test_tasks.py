@@ -152,3 +152,11 @@ def test_reference_cache_matches_a_fresh_run(task_name, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir())
     for name, table in fresh.items():
         assert table.equals(cached[name]), name
+
+
+def test_both_splits_run_at_the_same_batch_width(task_name):
+    # The scorer streams episodes through min(DEFAULT_BATCH, episodes) slots: equal widths keep
+    # the batch size from telling the agent which split it is playing.
+    from benchmark.rollout import DEFAULT_BATCH
+
+    assert min(get_task(task_name).episodes.values()) >= DEFAULT_BATCH
