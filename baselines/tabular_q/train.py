@@ -2,7 +2,9 @@
 
 Epsilon-greedy one-step Q-learning over a batch of 64 environments on the first 200 levels of
 the train split (`num_levels=200`), epsilon decaying linearly from 1 to 0.05 over the first
-half of training, learning rate 0.5, discount 0.97. Writes weights/<Task>-seed<S>.npz.
+half of training, learning rate 0.5, discount 0.97. Writes weights/<Task>-seed<S>.npz: the greedy
+action of every state whose Q values were updated, at most the 65,536 most visited (only
+MonsterShields, whose moving monsters make ~1M states, reaches the cap).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ HERE = Path(__file__).parent
 NUM_LEVELS, NUM_ENVS = 200, 64
 DEFAULT_STEPS = 3_000_000
 LR, GAMMA, EPS_END = 0.5, 0.97, 0.05
+MAX_STATES = 65536   # the committed table keeps the most visited states (MonsterShields meets ~1M)
 
 _spec = importlib.util.spec_from_file_location("tabular_q_agent", HERE / "agent.py")
 _agent = importlib.util.module_from_spec(_spec)
@@ -33,12 +36,14 @@ class QTable:
     def __init__(self):
         self.index: dict[int, int] = {}
         self.q = np.zeros((1 << 16, 5), np.float32)
+        self.visits = np.zeros(1 << 16, np.int64)
 
     def rows(self, keys: np.ndarray) -> np.ndarray:
         index = self.index
         rows = np.fromiter((index.setdefault(k, len(index)) for k in keys.tolist()), np.int64, len(keys))
         if len(index) > len(self.q):
             self.q = np.concatenate([self.q, np.zeros_like(self.q)])
+            self.visits = np.concatenate([self.visits, np.zeros_like(self.visits)])
         return rows
 
 
@@ -65,6 +70,7 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int = DEFAULT_STEPS,
         next_rows = table.rows(_agent.hash_observations(after))
         target = reward + GAMMA * ~terminated * table.q[next_rows].max(axis=1)
         table.q[rows, actions] += LR * (target - table.q[rows, actions])
+        np.add.at(table.visits, rows, 1)
         rows = next_rows if not done.any() else np.where(done, table.rows(_agent.hash_observations(obs)), next_rows)
         returns += reward
         episode_returns += returns[done].tolist()
@@ -72,8 +78,13 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int = DEFAULT_STEPS,
         if progress and it % 200 == 0 and episode_returns:
             bar.set_postfix(states=len(table.index), ret=f"{np.mean(episode_returns[-500:]):.3f}")
     keys = np.fromiter(table.index.keys(), np.uint64, len(table.index))
-    q = table.q[np.fromiter(table.index.values(), np.int64, len(table.index))]
+    rows = np.fromiter(table.index.values(), np.int64, len(table.index))
+    q, visits = table.q[rows], table.visits[rows]
     visited = (q != 0).any(axis=1)                      # states never updated carry no knowledge
+    if visited.sum() > MAX_STATES:
+        keep = np.flatnonzero(visited)[np.argsort(-visits[visited], kind="stable")[:MAX_STATES]]
+        visited = np.zeros_like(visited)
+        visited[keep] = True
     order = np.argsort(keys[visited])
     out = Path(out or HERE / "weights") / f"{name}-seed{seed}.npz"
     out.parent.mkdir(parents=True, exist_ok=True)
