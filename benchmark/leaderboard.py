@@ -194,8 +194,10 @@ def plot(entries: list[Entry], references: dict[str, dict], root: Path, tasks: d
     for i, (label, results) in enumerate(rows):
         points = _task_points(results)
         og = [p[2] if p[2] is not None else 0.0 for p in points]
-        ax.scatter(og, [p[1] for p in points], marker=markers[i % len(markers)], s=40, alpha=0.75,
-                   label=label, facecolors="none" if "reference" in label else None)
+        colour = f"C{i % 10}"
+        reference = "reference" in label                     # hollow markers, drawn apart
+        ax.scatter(og, [p[1] for p in points], marker=markers[i % len(markers)], s=70 if reference else 40,
+                   alpha=0.8, label=label, facecolors="none" if reference else colour, edgecolors=colour)
     ax.set(xlim=(-0.03, 1.03), ylim=(-0.03, 1.03), xlabel="objective generalization OG (held-out; 0 where undefined)",
            ylabel="capability generalization CG (held-out)", title="One marker per agent per task")
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
