@@ -67,6 +67,19 @@ def _summary_table(results: dict) -> str:
                     disable_numparse=True)
 
 
+def _submission_folders(paths: list[str]) -> list[str]:
+    """Each path as given, except a folder of submission folders (like `baselines`), which
+    stands for every subfolder with a manifest."""
+    from .submission import MANIFEST
+
+    out = []
+    for path in paths:
+        folder = Path(path)
+        children = sorted(c for c in folder.iterdir() if (c / MANIFEST).is_file()) if folder.is_dir() else []
+        out += [str(c) for c in children] if not (folder / MANIFEST).exists() and children else [path]
+    return out
+
+
 def cmd_score(args) -> int:
     import signal
 
@@ -116,7 +129,7 @@ def cmd_score(args) -> int:
         previous = None
     status, path = 0, None
     try:
-        for path in args.paths:
+        for path in _submission_folders(args.paths):
             try:
                 results = score_submission(path, tasks, args.episodes, progress=not args.quiet,
                                            sandbox=not args.in_process, seed_set=args.seed_set, salt=salt,
@@ -265,7 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("score", help="score submissions on both splits; writes PATH/results.json")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="submission folder(s)")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="submission folder(s), or a folder of them (e.g. baselines)")
     p.add_argument("--tasks", default=None, help="comma-separated task names (default: all)")
     p.add_argument("--episodes", type=int, default=None, help="episodes per split (default: each task's)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

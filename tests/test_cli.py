@@ -111,3 +111,15 @@ def test_render_writes_a_png(tmp_path):
 def test_console_script_runs():
     proc = subprocess.run([sys.executable, "-m", "benchmark.cli", "tasks"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0 and "RedDoor" in proc.stdout
+
+
+def test_score_a_folder_of_submissions(tmp_path, capsys):
+    copy_random(tmp_path, "random")
+    copy_random(tmp_path, "second")
+    (tmp_path / "baselines" / "second" / "submission.yaml").write_text(
+        (tmp_path / "baselines" / "second" / "submission.yaml").read_text().replace("name: random", "name: second"))
+    (tmp_path / "baselines" / "nets.py").write_text("# not a submission\n")
+    assert main(["score", str(tmp_path / "baselines"), "--tasks", "SpuriousCue", "--episodes", "3",
+                 "--quiet", "--in-process"]) == 0
+    assert (tmp_path / "baselines" / "random" / "results.json").exists()
+    assert (tmp_path / "baselines" / "second" / "results.json").exists()
