@@ -106,31 +106,35 @@ def curves_section(root: Path) -> list[str]:
     for file in files:
         table = pd.read_csv(file)
         baseline, task = table["baseline"].iloc[0], table["task"].iloc[0]
-        cross = crossing(table)
+        cross, full = crossing(table), crossing(table, level=0.9)
         og0 = table.loc[table.alpha == table.alpha.min(), "objective_generalization"].iloc[0]
         rows.append([baseline, task, len(table), int(table["seeds"].iloc[0]), _f(og0),
-                     "never" if cross is None else f"{cross:g}",
+                     "never" if cross is None else f"{cross:g}", "never" if full is None else f"{full:g}",
                      f"![{baseline} {task}](curves/{file.stem}.png)"])
         source, lo, hi = ANCHORS.get(task, (None, None, None))
-        if og0 is not None and not pd.isna(og0) and og0 >= 0.5:
-            verdict = (f"{baseline} on {task} is already objective-robust at alpha = {table.alpha.min():g} "
-                       f"(OG {_f(og0)}), so there is nothing for disambiguating data to fix")
-        elif cross is None:
-            verdict = (f"{baseline} on {task} never reaches OG = 0.5 up to alpha = {table.alpha.max():g}")
+        where = f"from alpha = {full:g}" if full is not None else f"nowhere up to alpha = {table.alpha.max():g}"
+        if cross is None:
+            verdict = f"{baseline} on {task} never reaches OG = 0.5 up to alpha = {table.alpha.max():g}"
+        elif cross == table.alpha.min():
+            verdict = (f"{baseline} on {task} already has OG = {_f(og0)} at alpha = {cross:g} and reaches "
+                       f"OG >= 0.9 {where}")
         else:
-            verdict = f"{baseline} on {task} crosses OG = 0.5 at alpha = {cross:g}"
+            verdict = f"{baseline} on {task} crosses OG = 0.5 at alpha = {cross:g} and reaches OG >= 0.9 {where}"
         if source:
-            if cross is not None and og0 < 0.5:
+            span = f"{lo:g}" + (f"-{hi:g}" if hi != lo else "")
+            if cross is not None and cross > table.alpha.min():
                 agree = lo * 0.5 <= cross <= hi * 2
-                verdict += (f"; {source} found {lo:g}" + (f"-{hi:g}" if hi != lo else "")
-                            + (": consistent." if agree else ": this disagrees."))
+                verdict += f"; {source} found {span}" + (": consistent." if agree else ": this disagrees.")
+            elif cross is not None:
+                verdict += (f"; {source} report misgeneralization at alpha 0 that needs {span} to fix. This "
+                            "agent does not misgeneralize there to begin with, so the curve disagrees with the "
+                            "anchor's premise rather than its threshold.")
             else:
-                verdict += f"; {source} found recovery at {lo:g}" + (f"-{hi:g}" if hi != lo else "") + \
-                    ", which this curve cannot confirm."
+                verdict += f"; {source} found {span}: this disagrees."
         sentences.append(verdict)
     return ["## 4. How much disambiguating training data fixes it?", "",
             tabulate(rows, headers=["baseline", "task", "alphas", "seeds", "OG at alpha 0", "OG >= 0.5 from alpha",
-                                    "plot"], tablefmt="github", disable_numparse=True), ""] + \
+                                    "OG >= 0.9 from alpha", "plot"], tablefmt="github", disable_numparse=True), ""] + \
         [f"- {s}" for s in sentences]
 
 

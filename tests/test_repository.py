@@ -55,3 +55,10 @@ def test_every_task_documents_itself_in_the_fixed_layout():
         positions = [doc.find(f"\n{section}\n") for section in sections]
         assert all(p > 0 for p in positions) and positions == sorted(positions), name
         assert cls.misgeneralization, f"{name} says nothing about what a misgeneralizing agent does"
+
+
+def test_analysis_is_up_to_date():
+    from benchmark import analysis
+
+    assert (ROOT / "docs" / "analysis.md").read_text() == analysis.page(ROOT), \
+        "docs/analysis.md is stale: run `python -m benchmark.analysis`"
