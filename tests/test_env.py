@@ -101,3 +101,25 @@ def test_objects_and_colours_render_differently():
             assert not np.array_equal(colours[i], colours[j])
     marked = table[G.OBJECT_TO_IDX["ball"], red, G.STATE_TO_IDX["marked"]]
     assert not np.array_equal(marked, shapes["ball"])
+
+
+@pytest.mark.parametrize("task", ["RedDoor", "MonsterShields", "SpuriousCue"])
+def test_vector_env_follows_gymnasium_api(task):
+    from gymnasium.utils.env_checker import data_equivalence
+
+    runs = []
+    for _ in range(2):
+        envs = gym.make_vec(f"proxybench/{task}-heldout-v1", num_envs=16)
+        envs.action_space.seed(3)
+        obs, info = envs.reset(seed=7)
+        assert envs.observation_space.contains(obs) and isinstance(info, dict)
+        trace = [obs]
+        for _ in range(30):
+            obs, reward, terminated, truncated, info = envs.step(envs.action_space.sample())
+            assert envs.observation_space.contains(obs)
+            assert reward.shape == (16,) and reward.dtype == np.float64
+            assert terminated.dtype == bool and truncated.dtype == bool and not (terminated & truncated).any()
+            trace += [obs, reward, terminated, truncated, info]
+        envs.close()
+        runs.append(trace)
+    assert data_equivalence(runs[0], runs[1], exact=True)
