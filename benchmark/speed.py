@@ -75,6 +75,39 @@ def measure_minigrid(seconds: float, repeats: int) -> float:
     return single_env_rate(MINIGRID_ID, 3, seconds, repeats)
 
 
+XMINIGRID_ID = "MiniGrid-FourRooms"
+
+
+def measure_xminigrid(batch: int, seconds: float, repeats: int) -> float:
+    """xland-minigrid (JAX, on the CPU): jit(vmap(step)) with its auto-reset wrapper over `batch`
+    environments, uniform random actions pre-drawn on the device; observations included."""
+    import jax
+    import xminigrid
+    from xminigrid.wrappers import GymAutoResetWrapper
+
+    env, params = xminigrid.make(XMINIGRID_ID)
+    env = GymAutoResetWrapper(env)
+    reset = jax.jit(jax.vmap(env.reset, in_axes=(None, 0)))
+    step = jax.jit(jax.vmap(env.step, in_axes=(None, 0, 0)))
+    state = {"ts": reset(params, jax.random.split(jax.random.key(0), batch))}
+    actions = jax.random.randint(jax.random.key(1), (64, batch), 0, env.num_actions(params))
+
+    def one(a):
+        state["ts"] = step(params, state["ts"], a)
+
+    class _Env:  # the interface `_median_rate` expects
+        def reset(self, seed=None):
+            jax.block_until_ready(state["ts"])
+
+        def close(self):
+            jax.block_until_ready(state["ts"])
+
+    def step_blocking(a):  # dispatch is asynchronous: block on each call so the time counts the work
+        one(a)
+        jax.block_until_ready(state["ts"].observation)
+    return _median_rate(_Env(), step_blocking, actions, seconds, repeats)
+
+
 def batch_memory(env_id: str, batch: int) -> int:
     """Bytes held by a vector env of `batch` levels: level state, observation buffer, level stream."""
     env = gym.make_vec(env_id, num_envs=batch).unwrapped
@@ -140,16 +173,22 @@ def speedtest(args) -> int:
             records.append({"library": "proxybench", "task": name, "batch": batch, "steps_per_second": round(sps)})
     compare = [c.strip() for c in (args.compare or "").split(",") if c.strip()]
     for library in compare:
-        if library != "minigrid":
-            print(f"proxybench: --compare {library}: not supported (minigrid only)", file=sys.stderr)
+        if library not in ("minigrid", "xminigrid"):
+            print(f"proxybench: --compare {library}: not supported (minigrid, xminigrid)", file=sys.stderr)
             return 1
         try:
-            sps = measure_minigrid(args.seconds, args.repeats)
+            if library == "minigrid":
+                records.append({"library": "minigrid", "task": MINIGRID_ID, "batch": 1,
+                                "steps_per_second": round(measure_minigrid(args.seconds, args.repeats))})
+            else:
+                for batch in batches:
+                    sps = measure_xminigrid(batch, args.seconds, args.repeats)
+                    records.append({"library": "xminigrid", "task": XMINIGRID_ID, "batch": batch,
+                                    "steps_per_second": round(sps)})
         except ImportError:
-            print("proxybench: --compare minigrid needs the bench extra: pip install -e '.[bench]'",
-                  file=sys.stderr)
+            print(f"proxybench: --compare {library} needs {library} installed (minigrid: the bench extra; "
+                  "xminigrid: JAX, in an environment of its own)", file=sys.stderr)
             return 1
-        records.append({"library": "minigrid", "task": MINIGRID_ID, "batch": 1, "steps_per_second": round(sps)})
     extra = {}
     if args.memory:
         extra["memory_bytes_batch_1024"] = {name: batch_memory(get_task(name).env_id("train"), 1024) for name in tasks}
@@ -168,12 +207,15 @@ def speedtest(args) -> int:
           f"{platform.python_version()}, numpy {np.__version__}")
     print(tabulate(rows, headers=["task"] + [f"B={b}" for b in batches], tablefmt="github",
                    disable_numparse=True))
+    ours = {b: min(by[b] for by in table.values()) for b in batches}
     for r in records:
-        if r["library"] != "proxybench":
-            ours = {b: min(by[b] for by in table.values()) for b in batches}
+        if r["library"] == "minigrid":
             ratios = ", ".join(f"B={b}: {ours[b] / r['steps_per_second']:.1f}x" for b in batches)
-            print(f"{r['library']} {r['task']} (one env): {r['steps_per_second']:,} steps/s; "
+            print(f"minigrid {r['task']} (one env): {r['steps_per_second']:,} steps/s; "
                   f"slowest proxybench task as a multiple of it: {ratios}")
+        elif r["library"] == "xminigrid":
+            print(f"xminigrid {r['task']} B={r['batch']}: {r['steps_per_second']:,} steps/s; slowest "
+                  f"proxybench task at the same batch: {ours[r['batch']] / r['steps_per_second']:.2f}x")
     if "memory_bytes_batch_1024" in extra:
         mem = extra["memory_bytes_batch_1024"]
         print("memory for 1024 levels (state, observations, level stream): "
