@@ -2,7 +2,7 @@
 
     python -m benchmark.bench_sandbox [--tasks RedDoor,CoinEnd] [--episodes N] [--repeats 3]
 
-Scores `baselines/random` (batch 256, the rollout's default) on the tasks, once to fill the
+Scores `baselines/random` (at the rollout's default batch width) on the tasks, once to fill the
 reference cache (untimed), then `--repeats` times in-process and sandboxed, alternating, and
 reports the median and best wall-clock time of each, the median CPU time (the scorer's and its
 finished children's: the agent's processes), and the overhead of the sandbox. Both timings
@@ -24,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .rollout import DEFAULT_BATCH
 from .scorer import score_submission
 from .task import parse_task_list
 
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"random baseline, batch 256, {len(report['tasks'])} tasks "
+        print(f"random baseline, batch {DEFAULT_BATCH}, {len(report['tasks'])} tasks "
               f"({', '.join(report['tasks'])}), episodes {report['episodes']}, reference cache "
               f"{report['reference_cache']}, {args.repeats} repeats:")
         print(f"  wall clock, median: in-process {report['in_process_s']:.3f} s   sandboxed "
