@@ -18,6 +18,7 @@ CG and OG against alpha.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -65,16 +66,9 @@ def train_job(baseline: str, task: str, alpha: float, seed: int, weights: str, s
 def score_alpha(folder: Path, task: str) -> dict:
     from .scorer import score_submission, write_json_atomic
 
-    results = score_submission(folder, [task], progress=False, **_in_process())
+    results = score_submission(folder, [task], progress=False, sandbox=False)
     write_json_atomic(folder / "results.json", results)
     return results
-
-
-def _in_process() -> dict:
-    import inspect
-
-    from .scorer import score_submission
-    return {"sandbox": False} if "sandbox" in inspect.signature(score_submission).parameters else {}
 
 
 def _run(jobs: list[tuple], ray_address: str | None, workers: int) -> None:
@@ -122,7 +116,6 @@ def sweep(baseline: str, task: str, alphas: list[float], seeds: list[int], *, st
         results_file = folder / "results.json"
         newest = max(p.stat().st_mtime for p in (folder / "weights").iterdir())
         if results_file.exists() and results_file.stat().st_mtime > newest:
-            import json
             results = json.loads(results_file.read_text())
         else:
             print(f"  scoring alpha {alpha:g}", file=sys.stderr)

@@ -142,7 +142,7 @@ def time_scoring(tasks: list[str]) -> dict:
                     reference_tables(task, split, public_seeds(task, split))
             cold = time.perf_counter() - start
             start = time.perf_counter()
-            score_submission(root / "baselines" / "random", tasks, progress=False, **_in_process())
+            score_submission(root / "baselines" / "random", tasks, progress=False, sandbox=False)
             warm = time.perf_counter() - start
         finally:
             if old is None:
@@ -150,14 +150,6 @@ def time_scoring(tasks: list[str]) -> dict:
             else:
                 os.environ["PROXYBENCH_CACHE"] = old
     return {"reference_cache_seconds": round(cold, 2), "score_random_seconds": round(warm, 2)}
-
-
-def _in_process() -> dict:
-    """Keyword arguments that make score_submission run the agent in-process, if it has them."""
-    import inspect
-
-    from .scorer import score_submission
-    return {"sandbox": False} if "sandbox" in inspect.signature(score_submission).parameters else {}
 
 
 def speedtest(args) -> int:
