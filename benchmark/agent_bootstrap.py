@@ -22,10 +22,11 @@ agent process maps read-only) whose numbers the config gives; stdout and stderr 
 it, so what the agent prints cannot corrupt it:
 
     scorer -> agent   b"M" u32 n, n bytes of JSON {"task": str, "seed": int}    make_agent
-                      b"A" u32 S, u32 B, u32 H, u32 W, u32 C, then unless S = 1
+                      b"A" u32 F, u32 B, u32 H, u32 W, u32 C, then unless F & 1
                       B*H*W*C bytes obs (uint8) and B bytes first (0/1)         act
                       b"Q" u32 0, 16 bytes of zeros                             end the run
-                      (S = 1: obs and first are at the start of the shared memory)
+                      (flags F: 1, obs and first are at the start of the shared memory;
+                      2, the next batch follows the reply at once: wait for it awake)
     agent  -> scorer  b"H" u32 n, n ASCII bytes "key=value ..."    zygote ready (once)
                       b"K" u32 B, B*8 bytes int64 actions          (B = 0 after make_agent)
                       b"E" u32 n, n bytes UTF-8 message            make_agent or act failed
@@ -43,9 +44,11 @@ import importlib.util
 import json
 import os
 import resource
+import select
 import signal
 import struct
 import sys
+import time
 
 HEADER = struct.Struct("<cI")
 ACT = struct.Struct("<IIII")
@@ -55,6 +58,7 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 
 MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 CPU_EXIT = "cpu"
+IN_SHM, STAY_AWAKE = 1, 2  # flags of an act request
 
 np = None  # numpy, imported once by the zygote (before any privilege drop)
 _exit = os._exit  # bound now: submitted code patching os._exit cannot keep a process alive
@@ -291,7 +295,7 @@ def run_agent(cfg, libc, cmd, reply, shm, request, init):
     try:
         act = make(cfg, reply, request)
         if act is not None:
-            serve(cmd, reply, shm, act)
+            serve(cmd, reply, shm, act, cfg["spin_seconds"])
     except BaseException:  # noqa: BLE001  (a failure of the bootstrap itself, e.g. MemoryError)
         code = 5
     try:
@@ -330,23 +334,30 @@ def make(cfg, reply, request):
     return act
 
 
-def serve(cmd, reply, shm, act):
+def serve(cmd, reply, shm, act, spin):
     """Answer act batches until the scorer ends the run."""
     request = HEADER.size + ACT.size
+    poll = select.poll()
+    poll.register(cmd, select.POLLIN)
+    flags = 0
     while True:
+        if flags & STAY_AWAKE:  # the next batch comes soon: waking from sleep would cost more
+            until = time.monotonic() + spin
+            while not poll.poll(0) and time.monotonic() < until:
+                pass
         header = os.read(cmd, request)  # the scorer writes a request whole: usually one read
         if len(header) < request:
             rest = read_exact(cmd, request - len(header)) if header else None
             if rest is None:
                 return
             header += rest
-        kind, in_shm = HEADER.unpack_from(header)
+        kind, flags = HEADER.unpack_from(header)
         if kind == b"Q":
             return
         if kind != b"A":
             raise RuntimeError("unknown command")
         batch, h, w, c = ACT.unpack_from(header, HEADER.size)
-        if in_shm:  # the scorer wrote obs then first at the start of the shared memory
+        if flags & IN_SHM:  # the scorer wrote obs then first at the start of the shared memory
             size = batch * h * w * c
             obs = np.frombuffer(shm, np.uint8, size).reshape(batch, h, w, c).copy()
             first = np.frombuffer(shm, np.bool_, batch, size).copy()

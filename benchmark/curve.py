@@ -12,7 +12,8 @@ scored again, so an interrupted sweep resumes where it stopped.
 
 Jobs run in parallel on the local cores by default (a process pool), or on a Ray cluster with
 `--ray ADDRESS` (the `ray` extra). Output: `--out` (default docs/curves) gets
-`<baseline>-<task>.csv` (one row per alpha: CG, OG, H, T with intervals) and a `.png` plot of
+`<baseline>-<task>.csv` (one row per alpha: the training budget, CG, OG, held-out score and T
+with intervals) and a `.png` plot of
 CG and OG against alpha.
 """
 
@@ -121,7 +122,9 @@ def sweep(baseline: str, task: str, alphas: list[float], seeds: list[int], *, st
             print(f"  scoring alpha {alpha:g}", file=sys.stderr)
             results = score_alpha(folder, task)
         fig = results["tasks"][task]
-        row = {"baseline": baseline, "task": task, "alpha": alpha, "seeds": len(seeds)}
+        manifest = yaml.safe_load((folder / "submission.yaml").read_text())
+        row = {"baseline": baseline, "task": task, "alpha": alpha, "seeds": len(seeds),
+               "env_steps": manifest["training"]["env_steps"]}
         for name in COLUMNS:
             row[name], row[f"{name}_low"], row[f"{name}_high"] = (fig[name]["value"], fig[name]["ci_low"],
                                                                   fig[name]["ci_high"])

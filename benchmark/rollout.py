@@ -50,56 +50,86 @@ def check_actions(actions, batch: int, step: int) -> np.ndarray:
 
 
 def rollout(task: Task, split: str, policy: Policy, seeds, *, batch_size: int = DEFAULT_BATCH,
-            progress: Callable[[int], None] | None = None) -> pd.DataFrame:
-    """Play one episode on each level seed with `policy(obs, first, state)`; return the table.
+            progress: Callable[[int], None] | None = None, levels: dict | None = None) -> pd.DataFrame:
+    """Play one episode on each level seed with `policy(obs, first, state)`; return the table
+    (see `Rollout` for how the episodes are batched and what `levels` is)."""
+    run = Rollout(task, split, seeds, batch_size=batch_size, progress=progress, levels=levels)
+    while not run.done:
+        try:
+            reply = policy(run.observation(), run.first, run.core.state)
+        except AgentError as exc:
+            raise AgentError(f"step {run.step + 1}: {exc}") from None
+        run.advance(reply)
+    return run.table()
+
+
+class Rollout:
+    """One episode on each level seed, stepped from outside: `observation()` and `first` are the
+    next batch, `advance(actions)` plays it, until `done`; then `table()`. The scorer drives two
+    of them at once when the agent runs in its own processes (one split each), so that stepping
+    one split's levels overlaps the agent's work on the other's batch.
 
     Episodes stream through min(batch_size, n) slots: when one ends, the next seed starts in its
     slot with `first` set. Slots left without a seed at the end keep receiving their last
-    observation; their actions are ignored.
+    observation; their actions are ignored. `levels`: the split's levels of these seeds, already
+    generated (`task.levels(split, seeds)`; read, never modified), to share them between runs.
     """
-    seeds = np.asarray(seeds, np.uint64).reshape(-1)
-    n = len(seeds)
-    width = max(1, min(batch_size, n))
-    out_true, out_proxy = np.zeros(n), np.zeros(n)
-    out_length, out_outcome = np.zeros(n, np.int64), np.zeros(n, np.int8)
-    if n == 0:
-        return _table(seeds, out_true, out_proxy, out_length, out_outcome)
 
-    levels = task.levels(split, seeds)  # all at once: one batched generation call
-    core = BatchedCore(task, split, width)
-    core.load_levels(np.arange(width), take(levels, slice(0, width)))
-    episode_of_slot = np.arange(width)
-    active = np.ones(width, bool)
-    first = np.ones(width, bool)
-    next_episode, step = width, 0
-    while active.any():
-        step += 1
-        try:
-            reply = policy(core.observe(), first, core.state)
-        except AgentError as exc:
-            raise AgentError(f"step {step}: {exc}") from None
-        actions = check_actions(reply, width, step)
+    def __init__(self, task: Task, split: str, seeds, *, batch_size: int = DEFAULT_BATCH,
+                 progress: Callable[[int], None] | None = None, levels: dict | None = None):
+        self.seeds = seeds = np.asarray(seeds, np.uint64).reshape(-1)
+        n = self.n = len(seeds)
+        self.progress, self.step = progress, 0
+        self.width = width = max(1, min(batch_size, n))
+        self.out_true, self.out_proxy = np.zeros(n), np.zeros(n)
+        self.out_length, self.out_outcome = np.zeros(n, np.int64), np.zeros(n, np.int8)
+        self.done = n == 0
+        if self.done:
+            return
+        if levels is None:
+            levels = task.levels(split, seeds)  # all at once: one batched generation call
+        elif not np.array_equal(levels["seed"], seeds):
+            raise ValueError(f"{task.name} {split}: the levels given are not those of the seeds given")
+        self.levels = levels
+        self.core = BatchedCore(task, split, width)
+        self.core.load_levels(np.arange(width), take(levels, slice(0, width)))
+        self.episode_of_slot = np.arange(width)
+        self.active = np.ones(width, bool)
+        self.first = np.ones(width, bool)
+        self.next_episode = width
+
+    def observation(self) -> np.ndarray:
+        return self.core.observe()
+
+    def advance(self, reply) -> None:
+        """Play one batch of actions (checked: AgentError names the step)."""
+        self.step += 1
+        core, width = self.core, self.width
+        actions = check_actions(reply, width, self.step)
         _, _, terminated, truncated = core.step(actions)
-        ended = np.flatnonzero((terminated | truncated) & active)
-        first = np.zeros(width, bool)
+        ended = np.flatnonzero((terminated | truncated) & self.active)
+        self.first = np.zeros(width, bool)
         if len(ended) == 0:
-            continue
-        episodes = episode_of_slot[ended]
-        out_true[episodes] = core.true_return[ended]
-        out_proxy[episodes] = core.proxy_return[ended]
-        out_length[episodes] = core.t[ended]
-        out_outcome[episodes] = np.where(terminated[ended], 0, 1)
-        if progress is not None:
-            progress(len(ended))
-        k = min(len(ended), n - next_episode)
+            return
+        episodes = self.episode_of_slot[ended]
+        self.out_true[episodes] = core.true_return[ended]
+        self.out_proxy[episodes] = core.proxy_return[ended]
+        self.out_length[episodes] = core.t[ended]
+        self.out_outcome[episodes] = np.where(terminated[ended], 0, 1)
+        if self.progress is not None:
+            self.progress(len(ended))
+        k = min(len(ended), self.n - self.next_episode)
         if k:
             restart = ended[:k]
-            core.load_levels(restart, take(levels, slice(next_episode, next_episode + k)))
-            episode_of_slot[restart] = np.arange(next_episode, next_episode + k)
-            first[restart] = True
-            next_episode += k
-        active[ended[k:]] = False
-    return _table(seeds, out_true, out_proxy, out_length, out_outcome)
+            core.load_levels(restart, take(self.levels, slice(self.next_episode, self.next_episode + k)))
+            self.episode_of_slot[restart] = np.arange(self.next_episode, self.next_episode + k)
+            self.first[restart] = True
+            self.next_episode += k
+        self.active[ended[k:]] = False
+        self.done = not self.active.any()
+
+    def table(self) -> pd.DataFrame:
+        return _table(self.seeds, self.out_true, self.out_proxy, self.out_length, self.out_outcome)
 
 
 def _table(seeds, true_return, proxy_return, length, outcome) -> pd.DataFrame:
@@ -126,8 +156,10 @@ def cache_dir() -> Path:
     return Path(os.environ.get("PROXYBENCH_CACHE", Path.home() / ".cache" / "proxybench"))
 
 
-def reference_tables(task: Task, split: str, seeds, *, use_cache: bool = True) -> dict[str, pd.DataFrame]:
-    """Episode tables of the four reference policies on `seeds` (cached on disk)."""
+def reference_tables(task: Task, split: str, seeds, *, use_cache: bool = True,
+                     levels: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Episode tables of the four reference policies on `seeds` (cached on disk); `levels` as
+    in `rollout`."""
     from . import BENCHMARK_VERSION
 
     seeds = np.asarray(seeds, np.uint64)
@@ -141,7 +173,10 @@ def reference_tables(task: Task, split: str, seeds, *, use_cache: bool = True) -
                         for name in REFERENCES}
         except (OSError, KeyError, ValueError):
             pass  # a damaged cache entry is recomputed
-    tables = {name: rollout(task, split, reference_policy(task, name), seeds) for name in REFERENCES}
+    if levels is None:
+        levels = task.levels(split, seeds)
+    tables = {name: rollout(task, split, reference_policy(task, name), seeds, levels=levels)
+              for name in REFERENCES}
     if use_cache:
         arrays = {f"{name}/{col}": (t[col].cat.codes.to_numpy() if col == "outcome" else t[col].to_numpy())
                   for name, t in tables.items() for col in ("true_return", "proxy_return", "length", "outcome")}

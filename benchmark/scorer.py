@@ -17,6 +17,8 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter, deque
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +27,8 @@ from tqdm import tqdm
 
 from . import BENCHMARK_VERSION
 from .grid import stable_hash64
-from .rollout import AgentError, REFERENCES, reference_tables, rollout
-from .sandbox import DEFAULT_USER, Limits, MakeAgentError, Sandbox, one_line
+from .rollout import AgentError, REFERENCES, Rollout, reference_tables, rollout
+from .sandbox import DEFAULT_USER, AgentRun, Limits, MakeAgentError, Sandbox, lanes, one_line
 from .scoring import FIGURES, SplitScore, episode_scores, score_split, suite_figures, task_figures
 from .submission import RESULTS, Manifest, content_hash, load_agent_factory, load_manifest
 from .task import SPLITS, Task, get_task, private_seeds, public_seeds, seed_list_hash
@@ -79,41 +81,168 @@ def agent_policy(agent, who: str):
     return policy
 
 
+def _located(split: str, seed: int, exc: Exception) -> AgentError:
+    """The failure of a run as one line that says which run (and which step, if any)."""
+    text = str(exc)
+    return AgentError(one_line(f"{split} split, run {seed}{', ' if text.startswith('step ') else ': '}{text}", 600))
+
+
+class _SplitLevels:
+    """A task's levels per split, generated on first use and shared by every run (a player asks
+    for them once the run's agent is starting, so that generation and start-up overlap)."""
+
+    def __init__(self, task: Task, seeds: dict[str, np.ndarray]):
+        self.task, self.seeds, self.levels = task, seeds, {}
+
+    def of(self, split: str) -> dict:
+        if split not in self.levels:
+            self.levels[split] = self.task.levels(split, self.seeds[split])
+        return self.levels[split]
+
+
+# A player plays every run (task, training seed, split) and returns ({(task, split, seed): episode
+# table}, {task: the one-line reason it failed}); after a run fails, the task's other runs are
+# not played.
+
 class _InProcess:
     """The agent imported into the scorer's own process: fast to debug, not isolated at all."""
 
     def __init__(self, manifest: Manifest):
         self.make_agent = load_agent_factory(manifest)
 
-    def play(self, task: Task, split: str, seed: int, seeds: np.ndarray, deadline: float, progress):
-        try:
-            agent = self.make_agent(task.name, seed)
-        except Exception as exc:
-            raise AgentError(f"make_agent({task.name!r}, {seed}) raised {type(exc).__name__}: {exc}") from None
-        return rollout(task, split, agent_policy(agent, ""), seeds, progress=progress)
+    def play(self, tasks: list[Task], training_seeds: list[int], seeds: dict, task_timeout: float,
+             progress) -> tuple[dict, dict]:
+        tables, failures = {}, {}
+        for task in tasks:
+            levels = _SplitLevels(task, seeds[task.name])
+            try:
+                for seed in training_seeds:
+                    for split in SPLITS:
+                        tables[task.name, split, seed] = self._run(task, seed, split, seeds[task.name][split],
+                                                                   levels.of(split), progress)
+            except AgentError as exc:
+                failures[task.name] = str(exc)
+        return tables, failures
 
-    def abort(self):
-        pass
+    def _run(self, task: Task, seed: int, split: str, seeds, levels, progress) -> pd.DataFrame:
+        try:
+            try:
+                agent = self.make_agent(task.name, seed)
+            except Exception as exc:
+                raise AgentError(f"make_agent({task.name!r}, {seed}) raised {type(exc).__name__}: {exc}") from None
+            return rollout(task, split, agent_policy(agent, ""), seeds, progress=progress, levels=levels)
+        except AgentError as exc:
+            raise _located(split, seed, exc) from None
+
+
+@dataclass
+class _Job:
+    """A run in progress in a lane of the sandbox: its agent and its rollout."""
+
+    task: Task
+    seed: int
+    split: str
+    agent: AgentRun
+    play: Rollout
+
+    def send(self, alone: bool = True):
+        try:
+            self.agent.send(self.play.observation(), self.play.first, stay_awake=alone)
+        except AgentError as exc:
+            raise AgentError(f"step {self.play.step + 1}: {exc}") from None
+
+    def advance(self, alone: bool) -> bool:
+        """Receive the agent's actions and play them; send the next batch. True once done.
+        `alone`: no other run is playing (so its agent should not sleep between batches)."""
+        try:
+            actions = self.agent.receive()
+        except AgentError as exc:
+            raise AgentError(f"step {self.play.step + 1}: {exc}") from None
+        self.play.advance(actions)
+        if self.play.done:
+            self.agent.finish()
+            return True
+        self.send(alone)
+        return False
 
 
 class _Sandboxed:
-    """One fresh agent process per run, in the sandbox."""
+    """One fresh agent process per run, in the sandbox. With two lanes (sandboxes; see
+    `sandbox.lanes`) two runs play at once: while the agent of one thinks, the scorer steps the
+    other's levels. Runs start in the order (task, training seed, split), each in the first free
+    lane; every run is independent (fresh process, fixed levels), so the tables do not depend on
+    which lane played them."""
 
-    def __init__(self, sandbox: Sandbox):
-        self.sandbox = sandbox
+    def __init__(self, lanes: list[Sandbox]):
+        self.lanes = lanes
 
-    def play(self, task: Task, split: str, seed: int, seeds: np.ndarray, deadline: float, progress):
-        run = self.sandbox.run(task.name, seed, deadline)  # starts while the levels are generated
-        try:
-            table = rollout(task, split, lambda obs, first, state: run.act(obs, first), seeds,
-                            progress=progress)
-        except MakeAgentError as exc:  # make_agent failed: no step to name
-            raise AgentError(str(exc)) from None
-        run.finish()
-        return table
+    def play(self, tasks: list[Task], training_seeds: list[int], seeds: dict, task_timeout: float,
+             progress) -> tuple[dict, dict]:
+        queue = deque((task, seed, split) for task in tasks for seed in training_seeds for split in SPLITS)
+        left = Counter(task.name for task, _, _ in queue)  # runs not finished, per task
+        busy: list[_Job | None] = [None] * len(self.lanes)
+        tables, failures, levels, deadlines = {}, {}, {}, {}
 
-    def abort(self):
-        self.sandbox.kill()
+        def done(task: Task):
+            left[task.name] -= 1
+            if not left[task.name]:
+                levels.pop(task.name, None)
+
+        def fail(job_task: Task, split: str, seed: int, exc: Exception):
+            failures.setdefault(job_task.name, str(_located(split, seed, exc)))
+            for i, job in enumerate(busy):
+                if job is not None and job.task is job_task:  # its other run stops too
+                    self.lanes[i].kill()
+                    busy[i] = None
+            levels.pop(job_task.name, None)
+
+        # While the first zygote boots, generate levels ahead: they are needed anyway.
+        for task, _, split in queue:
+            if self.lanes[0].started():
+                break
+            levels.setdefault(task.name, _SplitLevels(task, seeds[task.name])).of(split)
+        while queue or any(busy):
+            for i, lane in enumerate(self.lanes):
+                # A lane starts its zygote once the first lane's is up, and takes runs once up:
+                # zygotes booting side by side would slow the scorer's own start.
+                if i and busy[i] is None and queue and not (self.lanes[0].ready and lane.started()):
+                    continue
+                while busy[i] is None and queue:
+                    task, seed, split = queue.popleft()
+                    if task.name in failures:
+                        continue
+                    deadline = deadlines.setdefault(task.name, time.monotonic() + task_timeout)
+                    try:
+                        agent = lane.run(task.name, seed, deadline)  # starts while the levels are made
+                        split_levels = levels.setdefault(task.name, _SplitLevels(task, seeds[task.name]))
+                        job = _Job(task, seed, split, agent,
+                                   Rollout(task, split, seeds[task.name][split], progress=progress,
+                                           levels=split_levels.of(split)))
+                        if job.play.done:
+                            agent.finish()
+                            tables[task.name, split, seed] = job.play.table()
+                            done(task)
+                        else:
+                            job.send(alone=False)
+                            busy[i] = job
+                    except (AgentError, MakeAgentError) as exc:
+                        lane.kill()
+                        fail(task, split, seed, exc)
+            for i, job in enumerate(busy):
+                if job is None:
+                    continue
+                try:
+                    finished = job.advance(alone=sum(j is not None for j in busy) == 1)
+                except (AgentError, MakeAgentError) as exc:  # make_agent's failure names no step
+                    self.lanes[i].kill()
+                    busy[i] = None
+                    fail(job.task, job.split, job.seed, exc)
+                    continue
+                if finished:
+                    tables[job.task.name, job.split, job.seed] = job.play.table()
+                    busy[i] = None
+                    done(job.task)
+        return tables, failures
 
 
 def score_submission(folder: str | Path, tasks: list[str] | None = None, episodes: int | None = None,
@@ -139,10 +268,12 @@ def score_submission(folder: str | Path, tasks: list[str] | None = None, episode
     seeds = {t.name: split_seeds(t, episodes, seed_set, salt) for t in task_objs}
     submission_hash = content_hash(manifest.path)  # before any submitted code runs
     total = sum(len(s) for t in task_objs for s in seeds[t.name].values()) * len(manifest.seeds)
-    failures, per_task = {}, {}
     with contextlib.ExitStack() as stack:
         if sandbox:
-            player = _Sandboxed(stack.enter_context(Sandbox(manifest, limits, sandbox_user, warn)))
+            quiet = lambda message: None  # noqa: E731  (the first lane says it all)
+            player = _Sandboxed([stack.enter_context(Sandbox(manifest, limits, sandbox_user,
+                                                             warn if i == 0 else quiet, launch=i == 0))
+                                 for i in range(lanes(manifest.path))])
         else:
             player = _InProcess(manifest)
         bar = stack.enter_context(tqdm(total=total, desc=f"scoring {manifest.name}", unit="ep",
@@ -150,28 +281,11 @@ def score_submission(folder: str | Path, tasks: list[str] | None = None, episode
         # The references first (the agent's processes start meanwhile), then the agent.
         all_refs = {task.name: {split: reference_tables(task, split, seeds[task.name][split]) for split in SPLITS}
                     for task in task_objs}
-        for task in task_objs:
-            runs = {split: [] for split in SPLITS}
-            deadline = time.monotonic() + limits.task_timeout
-            done = bar.n
-            try:
-                for seed in manifest.seeds:
-                    for split in SPLITS:
-                        where = f"{split} split, run {seed}"
-                        bar.set_postfix_str(f"{task.name} {where}")
-                        try:
-                            runs[split].append(player.play(task, split, seed, seeds[task.name][split],
-                                                           deadline, bar.update))
-                        except AgentError as exc:
-                            player.abort()
-                            text = str(exc)
-                            raise AgentError(one_line(f"{where}{', ' if text.startswith('step ') else ': '}{text}", 600))
-            except AgentError as exc:
-                failures[task.name] = str(exc)
-                task_total = sum(len(s) for s in seeds[task.name].values()) * len(manifest.seeds)
-                bar.update(done + task_total - bar.n)
-                continue
-            per_task[task.name] = score_tables(task, runs, all_refs[task.name])
+        tables, failures = player.play(task_objs, manifest.seeds, seeds, limits.task_timeout, bar.update)
+        bar.update(total - bar.n)  # the episodes of failed tasks' runs that were not played
+    per_task = {task.name: score_tables(task, {split: [tables[task.name, split, seed] for seed in manifest.seeds]
+                                               for split in SPLITS}, all_refs[task.name])
+                for task in task_objs if task.name not in failures}
     task_results = {}
     for task in task_objs:
         if task.name in failures:

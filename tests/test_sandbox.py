@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from benchmark.cli import main
-from benchmark.sandbox import Limits
+from benchmark.sandbox import Limits, lanes
 from benchmark.scorer import score_submission
 from benchmark.task import get_task, private_seeds
 
@@ -202,7 +202,22 @@ def test_sandboxed_and_in_process_scoring_agree(arena):
     assert a == b
 
 
-def test_a_failed_task_leaves_the_others_scored(arena):
+def test_two_lanes_play_the_runs_of_a_submission_two_at_a_time(arena, monkeypatch, tmp_path):
+    kwargs = dict(tasks=["RedDoor", TASK], episodes=5, progress=False)
+    one = score_submission(arena.random, **kwargs)
+    monkeypatch.setattr("benchmark.scorer.lanes", lambda code: 2)
+    two = score_submission(arena.random, **kwargs)
+    one.pop("scored_at"), two.pop("scored_at")
+    assert one == two
+    # who gets two lanes: a submission importing a deep-learning framework
+    assert lanes(arena.random) == 1
+    (tmp_path / "agent.py").write_text("import numpy as np\nimport torch.nn as nn\n")
+    assert lanes(tmp_path) == (2 if (os.cpu_count() or 1) > 1 else 1)
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_failed_task_leaves_the_others_scored(arena, monkeypatch, count):
+    monkeypatch.setattr("benchmark.scorer.lanes", lambda code: count)  # two runs at once, or one
     folder = arena.root / "submissions" / "red-door-hater"
     shutil.copytree(HOSTILE / "raiser", folder)
     (folder / "submission.yaml").write_text((folder / "submission.yaml").read_text().replace("name: raiser", "name: red-door-hater"))
