@@ -105,12 +105,17 @@ class LevelRNG:
         """A uniformly random True cell of each level's (H, W) mask: (n, 2) (row, col).
         One draw per level: the k-th True cell in row-major order, k uniform below the count."""
         n, h, w = mask.shape
-        running = np.cumsum(mask.reshape(n, h * w), axis=1, dtype=np.int16)
-        count = running[:, -1]
+        cells = h * w
+        # One running count over the whole batch (a 1-D cumsum is several times faster than one
+        # per level), then a binary search for each level's (k+1)-th True cell.
+        running = np.cumsum(mask.reshape(-1), dtype=np.int32)
+        ends = running[cells - 1::cells]
+        base = np.concatenate(([0], ends[:-1])).astype(np.int32)
+        count = ends - base
         if (count == 0).any():
             raise RuntimeError(f"level generator: no admissible {what} in some level")
-        k = np.floor(self.random() * count).astype(np.int16)
-        flat = (running > k[:, None]).argmax(axis=1)
+        k = np.floor(self.random() * count).astype(np.int32)
+        flat = np.searchsorted(running, base + k + 1) - np.arange(n) * cells
         return np.stack([flat // w, flat % w], axis=1)
 
     def permutation_keys(self, k: int) -> np.ndarray:
@@ -349,15 +354,28 @@ def descend(dist: np.ndarray, agent: np.ndarray) -> np.ndarray:
     return np.where(stay, STAY, d.argmin(axis=1))
 
 
+@lru_cache(maxsize=8)
+def _may_spread(n: int, h: int, w: int) -> tuple[np.ndarray, ...]:
+    """Flat (n*h*w,) masks of the cells that have a neighbour down, up, right, left in their level."""
+    rows = np.tile(np.repeat(np.arange(h), w), n)
+    cols = np.tile(np.arange(w), n * h)
+    return rows < h - 1, rows > 0, cols < w - 1, cols > 0
+
+
 def grow(mask: np.ndarray, diagonal: bool = False) -> np.ndarray:
-    """(n, H, W) bool: the cells of `mask` and their 4 neighbours (8 with `diagonal`)."""
-    out = mask.copy()
-    out[:, 1:, :] |= mask[:, :-1, :]
-    out[:, :-1, :] |= mask[:, 1:, :]
-    source = out.copy() if diagonal else mask
-    out[:, :, 1:] |= source[:, :, :-1]
-    out[:, :, :-1] |= source[:, :, 1:]
-    return out
+    """(n, H, W) bool: the cells of `mask` and their 4 neighbours (8 with `diagonal`).
+    Shifts of the flattened batch (long contiguous loops: ~8x faster than shifting (n, H, W)
+    slices), masked so that nothing spreads across a row or level boundary."""
+    n, h, w = mask.shape
+    down, up, right, left = _may_spread(n, h, w)
+    flat = mask.reshape(-1)
+    out = flat.copy()
+    out[w:] |= flat[:-w] & down[:-w]
+    out[:-w] |= flat[w:] & up[w:]
+    source = out.copy() if diagonal else flat
+    out[1:] |= source[:-1] & right[:-1]
+    out[:-1] |= source[1:] & left[1:]
+    return out.reshape(n, h, w)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -84,15 +84,15 @@ _NPC_KEY = np.uint64(G.stable_hash64("MonsterShields/monsters"))
 # ---------------------------------------------------------------------------------------------
 # Helpers
 
-def _npc_uniform(key: np.ndarray, t: np.ndarray, shape: tuple) -> np.ndarray:
-    """Uniform floats (n, *shape) in [0, 1) that are a pure function of (level key, step, index):
-    NPC randomness that needs no generator state and no per-step storage."""
-    k = int(np.prod(shape))
+def _npc_uniform(key: np.ndarray, t: np.ndarray, k: int) -> np.ndarray:
+    """Uniform floats (k, n) in [0, 1) that are a pure function of (level key, step, index):
+    NPC randomness that needs no generator state and no per-step storage. `key` is the level's
+    NPC key as `generate` stores it (already mixed with _NPC_KEY)."""
     idx = np.arange(k, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        base = G._splitmix64(key ^ _NPC_KEY) + np.asarray(t, np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-        x = G._splitmix64(G._splitmix64(base)[:, None] + idx[None, :] * np.uint64(0xD1B54A32D192ED03))
-    return ((x >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))).reshape(len(key), *shape)
+        base = key + np.asarray(t, np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        x = G._splitmix64(G._splitmix64(base)[None, :] + idx[:, None] * np.uint64(0xD1B54A32D192ED03))
+    return (x >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
 
 def _route(state: dict, targets: np.ndarray, avoid: np.ndarray) -> np.ndarray:
@@ -152,7 +152,7 @@ class MonsterShields(Task):
             "held": np.zeros(n, np.int64), "kills": np.zeros(n, np.int64),
             "max_kills": np.minimum(alive.sum(axis=1), N_SHIELDS),      # jaxgmg's end condition
             "time_limit": np.where(disambiguating, HELDOUT_STEPS, TRAIN_STEPS).astype(np.int64),
-            "npc_key": rng.bits(),
+            "npc_key": G._splitmix64(rng.bits() ^ _NPC_KEY),
         }
         _draw(state)
         return state
@@ -175,16 +175,15 @@ class MonsterShields(Task):
         state["held"] += got_shield
         state["apples"] -= got_apple
 
-        hits = np.zeros(n, np.int64)
         alive, monsters = state["alive"], state["monsters"]
         touching = alive & (monsters[..., 0] == agent[:, 0, None]) & (monsters[..., 1] == agent[:, 1, None])
-        for j in np.flatnonzero(touching.any(axis=0)):   # one shield per monster, in index order
-            touch = touching[:, j]
-            block = touch & (state["held"] > 0)
-            state["held"] -= block
-            state["kills"] += block
-            alive[:, j] &= ~block
-            hits += touch & ~block
+        # One shield per monster, in index order: the first `held` touching monsters are destroyed.
+        block = touching & (np.cumsum(touching, axis=1) <= state["held"][:, None])
+        blocked = block.sum(axis=1)
+        hits = touching.sum(axis=1) - blocked
+        state["held"] -= blocked
+        state["kills"] += blocked
+        alive &= ~block
         _draw(state)
 
         true_r = got_apple.astype(np.float64) - hits
@@ -202,11 +201,20 @@ def _draw(state: dict) -> None:
     """Rebuild the observed grid: the floor (walls, apples, shields), the inventory row, monsters."""
     grid = state["grid"]
     np.copyto(grid, state["floor"])
-    inventory = grid[:, 0, 1:G.SIZE - 1]                              # a view of the top row
-    inventory[np.arange(G.SIZE - 2)[None, :] < state["held"][:, None]] = HELD
-    rows, which = np.nonzero(state["alive"])
-    pos = state["monsters"][rows, which]
-    grid[rows, pos[:, 0], pos[:, 1]] = MONSTER
+    carrying = np.flatnonzero(state["held"])
+    if len(carrying):
+        shown = np.arange(G.SIZE - 2)[None, :] < state["held"][carrying, None]     # (k, 11)
+        grid[carrying, 0, 1:G.SIZE - 1] = np.where(shown[..., None], HELD, grid[carrying, 0, 1:G.SIZE - 1])
+    alive = state["alive"]
+    if alive.any():
+        which = np.flatnonzero(alive)                                           # level * m + monster
+        monsters = state["monsters"].reshape(-1, 2)[which]
+        level = which // alive.shape[1]
+        grid.reshape(-1, 3)[(level * G.SIZE + monsters[:, 0]) * G.SIZE + monsters[:, 1]] = MONSTER
+
+
+MOVE_ROWS, MOVE_COLS = (G.MOVES[:, i].astype(np.int16)[:, None, None] for i in range(2))
+STAY_MOVE = G.STAY
 
 
 def _move_monsters(state: dict, t) -> None:
@@ -215,31 +223,35 @@ def _move_monsters(state: dict, t) -> None:
     n, m = alive.shape
     if not alive.any():
         return
-    # Choices of all monsters at once (they depend only on the agent, already moved), laid out
-    # (move, level, monster) so that numpy's inner loops run over whole batches ...
-    rows, cols = monsters[..., 0], monsters[..., 1]                          # (n, m)
-    cand_r = rows[None] + G.MOVES[:, 0, None, None]                          # (5, n, m)
-    cand_c = cols[None] + G.MOVES[:, 1, None, None]
+    # Choices of all monsters at once (they depend only on the agent, already moved), in small
+    # integers laid out (move, monster, level), so that numpy's inner loops run over the batch ...
+    rows, cols = monsters[..., 0].T.astype(np.int16), monsters[..., 1].T.astype(np.int16)   # (m, n)
+    cand_r, cand_c = rows[None] + MOVE_ROWS, cols[None] + MOVE_COLS                         # (5, m, n)
     inside = (cand_r >= 1) & (cand_r <= G.SIZE - 2) & (cand_c >= 1) & (cand_c <= G.SIZE - 2)
     cand_r = np.where(inside, cand_r, rows[None])                            # a wall: stay
     cand_c = np.where(inside, cand_c, cols[None])
-    dist = np.abs(cand_r - agent[None, :, 0, None]) + np.abs(cand_c - agent[None, :, 1, None])
+    dist = np.abs(cand_r - agent[:, 0].astype(np.int16)) + np.abs(cand_c - agent[:, 1].astype(np.int16))
     weight = CHASE_WEIGHT[dist - dist.min(axis=0)]                           # softmax numerators
     cum = np.empty_like(weight)
     cum[0] = weight[0]
     for a in range(1, len(weight)):
         cum[a] = cum[a - 1] + weight[a]
-    u = _npc_uniform(state["npc_key"], t, (m,))
-    pick = np.minimum((cum < u * cum[-1]).sum(axis=0), 4)                   # (n, m)
-    at = np.arange(n)[:, None], np.arange(m)[None]
-    next_r, next_c = cand_r[(pick, *at)], cand_c[(pick, *at)]
+    u = _npc_uniform(state["npc_key"], t, m)
+    pick = np.minimum((cum < u * cum[-1]).sum(axis=0), 4)                   # (m, n)
+    cand = cand_r * G.SIZE + cand_c                                          # one int per cell
+    goal = cand[0].copy()
+    for a in range(1, len(cand)):
+        np.copyto(goal, cand[a], where=pick == a)
     # ... then the moves, one monster after another: a cell held by another live monster blocks.
-    others = ~np.eye(m, dtype=bool)
+    # (A monster whose goal is its own cell ends there whether or not it counts as blocked, so
+    # it need not be told apart from the others; dead monsters hold no cell: -1.)
+    live = alive.T
+    cell = np.where(live, cand[STAY_MOVE], -1)
     for j in range(m):
-        occupied = (alive & others[j] & (rows == next_r[:, j, None]) & (cols == next_c[:, j, None])).any(axis=1)
-        move = alive[:, j] & ~occupied
-        rows[:, j] = np.where(move, next_r[:, j], rows[:, j])
-        cols[:, j] = np.where(move, next_c[:, j], cols[:, j])
+        move = live[j] & ~(cell == goal[j]).any(axis=0)
+        cell[j] = np.where(move, goal[j], cell[j])
+    cell = np.where(live, cell, cand[STAY_MOVE])
+    monsters[..., 0], monsters[..., 1] = (cell // G.SIZE).T, (cell % G.SIZE).T
 
 
 # ---------------------------------------------------------------------------------------------
