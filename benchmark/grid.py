@@ -290,12 +290,25 @@ def unpack_rows(rows: np.ndarray, width: int = SIZE) -> np.ndarray:
     return np.unpackbits(as_bytes, axis=-1, count=width, bitorder="little").view(bool)
 
 
+@lru_cache(maxsize=16)
+def _row_neighbours(length: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """For a flattened (..., h) array of packed rows: all-ones uint16 where row j may pass its
+    cells to row j+1 (it is not a last row), and where row j+1 may pass them to row j."""
+    row = np.tile(np.arange(h), length // h)
+    ones = np.uint16(0xFFFF)
+    return np.where(row[:-1] < h - 1, ones, 0).astype(np.uint16), np.where(row[1:] > 0, ones, 0).astype(np.uint16)
+
+
 def spread(rows: np.ndarray) -> np.ndarray:
-    """Packed cells (..., H) uint16 -> their packed 4-neighbours (one BFS layer, unmasked)."""
-    out = (rows << 1) | (rows >> 1)
-    out[..., 1:] |= rows[..., :-1]
-    out[..., :-1] |= rows[..., 1:]
-    return out
+    """Packed cells (..., H) uint16 -> their packed 4-neighbours (one BFS layer, unmasked).
+    Rows of the flattened batch, masked at each level's first and last row: long contiguous
+    loops rather than one short loop per level."""
+    flat = rows.reshape(-1)
+    to_next, to_previous = _row_neighbours(len(flat), rows.shape[-1])
+    out = (flat << 1) | (flat >> 1)
+    out[1:] |= flat[:-1] & to_next
+    out[:-1] |= flat[1:] & to_previous
+    return out.reshape(rows.shape)
 
 
 def distances(passable: np.ndarray, sources: np.ndarray) -> np.ndarray:
