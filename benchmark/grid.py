@@ -233,7 +233,22 @@ def flat_index(shape: tuple, pos: np.ndarray) -> np.ndarray:
 
 def at(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """The (n, 3) cell codes under pos (n, 2)."""
-    return grid.reshape(-1, 3)[flat_index(grid.shape, pos)]
+    return grid.reshape(-1, 3).take(flat_index(grid.shape, pos), axis=0)  # take: ~4x fancy indexing
+
+
+def object_at(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """The (n,) object types under pos (n, 2)."""
+    return grid.reshape(-1).take(3 * flat_index(grid.shape, pos))
+
+
+def same_cell(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(n,) bool: positions a and b (n, 2) are the same cell (faster than .all(axis=1))."""
+    return (a[:, 0] == b[:, 0]) & (a[:, 1] == b[:, 1])
+
+
+def step_from(pos: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    """pos (n, 2) moved one cell by each action (n,), walls not considered."""
+    return pos + MOVES.take(actions, axis=0)
 
 
 def one_hot_cells(shape: tuple, pos: np.ndarray) -> np.ndarray:
@@ -267,8 +282,8 @@ def move_agents(state: dict, actions: np.ndarray, blocking: tuple[str, ...] = ("
     The grid has a wall border, so a move never leaves it. `active` (B,) bool freezes the rest.
     """
     agent, grid = state["agent"], state["grid"]
-    target = agent + MOVES[actions]
-    blocked = blocking_table(blocking)[grid.reshape(-1, 3)[flat_index(grid.shape, target), 0]]
+    target = step_from(agent, actions)
+    blocked = blocking_table(blocking).take(object_at(grid, target))
     if active is not None:
         blocked |= ~active
     agent[:] = np.where(blocked[:, None], agent, target)
@@ -412,7 +427,9 @@ def observe(state: dict, out: np.ndarray | None = None, rows: np.ndarray | None 
         out = grid.copy()
     else:
         np.copyto(out, grid)
-    out.reshape(-1, 3)[flat_index(out.shape, agent)] = AGENT_CODE
+    cells, where = out.reshape(-1), 3 * flat_index(out.shape, agent)
+    for channel, code in enumerate(AGENT_CODE):  # one scalar write per channel: faster than rows
+        cells[where + channel] = code
     return out
 
 

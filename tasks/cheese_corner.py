@@ -89,7 +89,7 @@ class CheeseCorner(Task):
     def step(self, state, actions, t):
         agent = G.move_agents(state, actions)
         decay = self.reward_decay(t)
-        on_cheese = G.at(state["grid"], agent)[:, 0] == CHEESE[0]
+        on_cheese = G.object_at(state["grid"], agent) == CHEESE[0]
         in_corner = G.first_arrival(state, "corner_reached", (agent[:, 0] == CORNER[0]) & (agent[:, 1] == CORNER[1]))
         return np.where(on_cheese, decay, 0.0), np.where(in_corner, decay, 0.0), on_cheese
 

@@ -117,7 +117,7 @@ class CheeseDish(Task):
     def step(self, state, actions, t):
         agent = G.move_agents(state, actions)
         decay = self.reward_decay(t)
-        on_cheese = G.at(state["grid"], agent)[:, 0] == CHEESE[0]
+        on_cheese = G.object_at(state["grid"], agent) == CHEESE[0]
         dish, mouth = state["dish"], state["mouth"]
         row, col = agent[:, 0], agent[:, 1]
         nook = ((row == dish[:, 0]) & (col == dish[:, 1])) | ((row == mouth[:, 0]) & (col == mouth[:, 1]))

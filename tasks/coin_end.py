@@ -95,8 +95,8 @@ class CoinEnd(Task):
     def step(self, state, actions, t):
         agent = G.move_agents(state, actions)
         decay = self.reward_decay(t)
-        on_coin = G.at(state["grid"], agent)[:, 0] == COIN[0]
-        at_end = G.first_arrival(state, "end_reached", (agent == state["end"]).all(axis=1))
+        on_coin = G.object_at(state["grid"], agent) == COIN[0]
+        at_end = G.first_arrival(state, "end_reached", G.same_cell(agent, state["end"]))
         return np.where(on_coin, decay, 0.0), np.where(at_end, decay, 0.0), on_coin
 
     def oracle(self, objective):

@@ -206,8 +206,8 @@ def _move_guide(state: dict) -> None:
     target = state["guide_order"][ar, state["guide_next"]]
     dist = state["beacon_dist"][ar, target]
     guide = state["guide"]
-    guide += G.MOVES[G.descend(dist, guide)]
-    arrived = (guide == state["beacons"][ar, target]).all(axis=1)
+    guide += G.MOVES.take(G.descend(dist, guide), axis=0)
+    arrived = G.same_cell(guide, state["beacons"][ar, target])
     state["guide_next"][:] = np.where(arrived, (state["guide_next"] + 1) % N_BEACONS, state["guide_next"])
 
 

@@ -197,7 +197,7 @@ class KeysChests(Task):
         grid, agent = state["grid"], state["agent"]
         n = len(actions)
         ar = np.arange(n)
-        target = agent + G.MOVES[actions]
+        target = G.step_from(agent, actions)
         ok = INTERIOR[target[:, 0], target[:, 1]] & (grid[ar, target[:, 0], target[:, 1], 0] != WALL[0])
         agent[:] = np.where(ok[:, None], target, agent)
         under = grid[ar, agent[:, 0], agent[:, 1]]

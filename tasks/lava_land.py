@@ -122,7 +122,7 @@ class LavaLand(Task):
 
     def step(self, state, actions, t):
         agent = G.move_agents(state, actions)
-        under = G.at(state["grid"], agent)[:, 0]
+        under = G.object_at(state["grid"], agent)
         on_cheese = under == CHEESE[0]
         goal = np.where(on_cheese, self.reward_decay(t), 0.0)
         burnt = np.where(under == LAVA[0], LAVA_PENALTY, 0.0)

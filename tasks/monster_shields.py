@@ -161,7 +161,7 @@ class MonsterShields(Task):
         n = len(actions)
         ar = np.arange(n)
         agent = state["agent"]
-        target = agent + G.MOVES[actions]
+        target = G.step_from(agent, actions)
         inside = INTERIOR[target[:, 0], target[:, 1]]
         agent[:] = np.where(inside[:, None], target, agent)
         _move_monsters(state, t)
