@@ -373,16 +373,20 @@ def apart_from_both(dist_a: np.ndarray, dist_b: np.ndarray, a_to_b: np.ndarray) 
     return reach & (dist_a + a_to_b != dist_b) & (dist_b + a_to_b != dist_a)
 
 
-def descend(dist: np.ndarray, agent: np.ndarray) -> np.ndarray:
+def descend(dist: np.ndarray, agent: np.ndarray, which: np.ndarray | None = None) -> np.ndarray:
     """The action that moves each agent to the neighbour with the smallest distance (ties: lowest
     action index); STAY on a source or where no neighbour is closer. An agent standing on a cell
-    that is impassable in `dist` (an object the path routes around) still steps off it."""
-    n = len(dist)
-    ar = np.arange(n)
+    that is impassable in `dist` (an object the path routes around) still steps off it.
+    `dist` (n, H, W); or (n, k, H, W) with `which` (n,) choosing each level's map, which reads
+    the five cells needed instead of copying whole maps."""
+    n = len(agent)
+    h, w = dist.shape[-2:]
+    level = np.arange(n) if which is None else np.arange(n) * dist.shape[1] + which
     around = agent[:, None, :] + MOVES[None, :4]                         # (n, 4, 2)
-    h, w = dist.shape[1:]
-    d = dist[ar[:, None], np.clip(around[..., 0], 0, h - 1), np.clip(around[..., 1], 0, w - 1)]
-    here = dist[ar, agent[:, 0], agent[:, 1]]
+    cells = np.clip(around[..., 0], 0, h - 1) * w + np.clip(around[..., 1], 0, w - 1)
+    values = dist.reshape(-1)
+    d = values.take(level[:, None] * (h * w) + cells)
+    here = values.take(level * (h * w) + agent[:, 0] * w + agent[:, 1])
     stay = (here == 0) | (d.min(axis=1) >= np.minimum(here, UNREACHABLE))
     return np.where(stay, STAY, d.argmin(axis=1))
 

@@ -161,6 +161,7 @@ class FollowGuide(Task):
             "grid": grid, "floor": grid.copy(), "agent": agent, "guide": guide,
             "beacons": beacons, "beacon_dist": dist,
             "order": order, "guide_order": guide_order,
+            "place": np.argsort(order, axis=1),                    # beacon j is order[place[j]]
             "guide_next": np.zeros(n, np.int64),
             "progress": np.zeros(n, np.int64), "proxy_progress": np.zeros(n, np.int64),
         }
@@ -171,8 +172,9 @@ class FollowGuide(Task):
         _move_guide(state)
         before = state["agent"].copy()
         agent = G.move_agents(state, actions)
-        moved = (agent != before).any(axis=1)
-        at = (state["beacons"] == agent[:, None, :]).all(axis=2)            # (n, k)
+        moved = ~G.same_cell(agent, before)
+        beacons = state["beacons"]
+        at = (beacons[..., 0] == agent[:, 0, None]) & (beacons[..., 1] == agent[:, 1, None])  # (n, k)
         entered = np.where(moved & at.any(axis=1), at.argmax(axis=1), -1)
         decay = self.reward_decay(t)
         true_r = _activate(state, entered, "order", "progress", decay)
@@ -189,13 +191,15 @@ def _draw(state: dict) -> None:
     """Rebuild the observed grid: lit beacons (hidden-order progress), then the guide on top."""
     floor, grid = state["floor"], state["grid"]
     n, k = state["order"].shape
-    ar = np.arange(n)
-    lit_place = np.argsort(state["order"], axis=1) < state["progress"][:, None]   # (n, k)
-    for j in range(k):
-        pos = state["beacons"][:, j]
-        floor[ar, pos[:, 0], pos[:, 1], 2] = np.where(lit_place[:, j], ACTIVE, 0)
+    lit = state["place"] < state["progress"][:, None]                    # (n, k): beacon j is lit
+    beacons = state["beacons"]
+    state_channel = ((np.arange(n)[:, None] * G.SIZE + beacons[..., 0]) * G.SIZE + beacons[..., 1]) * 3 + 2
+    floor.reshape(-1)[state_channel] = np.where(lit, ACTIVE, 0)
     np.copyto(grid, floor)
-    grid[ar, state["guide"][:, 0], state["guide"][:, 1]] = GUIDE
+    guide = G.flat_index(grid.shape, state["guide"]) * 3
+    cells = grid.reshape(-1)
+    for channel, code in enumerate(GUIDE):
+        cells[guide + channel] = code
 
 
 def _move_guide(state: dict) -> None:
@@ -204,9 +208,8 @@ def _move_guide(state: dict) -> None:
     n = len(state["guide"])
     ar = np.arange(n)
     target = state["guide_order"][ar, state["guide_next"]]
-    dist = state["beacon_dist"][ar, target]
     guide = state["guide"]
-    guide += G.MOVES.take(G.descend(dist, guide), axis=0)
+    guide += G.MOVES.take(G.descend(state["beacon_dist"], guide, which=target), axis=0)
     arrived = G.same_cell(guide, state["beacons"][ar, target])
     state["guide_next"][:] = np.where(arrived, (state["guide_next"] + 1) % N_BEACONS, state["guide_next"])
 
@@ -225,5 +228,5 @@ class _OrderOracle:
         progress = state[self.progress_key]
         done = progress >= N_BEACONS
         target = state[self.order_key][ar, np.minimum(progress, N_BEACONS - 1)]
-        actions = G.descend(state["beacon_dist"][ar, target], state["agent"])
+        actions = G.descend(state["beacon_dist"], state["agent"], which=target)
         return np.where(done, G.STAY, actions)
