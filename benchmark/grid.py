@@ -294,15 +294,19 @@ def move_agents(state: dict, actions: np.ndarray, blocking: tuple[str, ...] = ("
 # Breadth-first search, batched
 
 def pack_rows(mask: np.ndarray) -> np.ndarray:
-    """(B, H, W<=16) bool -> (B, H) uint16; bit c of a row is column c."""
-    packed = np.packbits(mask, axis=-1, bitorder="little")                  # (B, H, 2) uint8
-    return packed.view("<u2")[..., 0]
+    """(B, H, W<=16) bool -> (B, H) uint16; bit c of a row is column c. The rows are padded to
+    16 columns and packed as one flat array: packbits along a 13-wide last axis is ~4x slower."""
+    *lead, w = mask.shape
+    padded = np.zeros((*lead, 16), bool)
+    padded[..., :w] = mask
+    return np.packbits(padded.reshape(-1), bitorder="little").view("<u2").reshape(lead)
 
 
 def unpack_rows(rows: np.ndarray, width: int = SIZE) -> np.ndarray:
-    """Inverse of `pack_rows`: (B, H) uint16 -> (B, H, width) bool."""
-    as_bytes = np.ascontiguousarray(rows, "<u2").view(np.uint8).reshape(*rows.shape, 2)
-    return np.unpackbits(as_bytes, axis=-1, count=width, bitorder="little").view(bool)
+    """Inverse of `pack_rows`: (B, H) uint16 -> (B, H, width) bool (a view of the 16 unpacked
+    bits per row; unpacking the flat array is ~10x faster than along a short axis)."""
+    bits = np.unpackbits(np.ascontiguousarray(rows, "<u2").view(np.uint8), bitorder="little").view(bool)
+    return bits.reshape(*rows.shape, 16)[..., :width]
 
 
 @lru_cache(maxsize=16)

@@ -195,12 +195,10 @@ class KeysChests(Task):
     # -----------------------------------------------------------------------------------------
     def step(self, state, actions, t):
         grid, agent = state["grid"], state["agent"]
-        n = len(actions)
-        ar = np.arange(n)
         target = G.step_from(agent, actions)
-        ok = INTERIOR[target[:, 0], target[:, 1]] & (grid[ar, target[:, 0], target[:, 1], 0] != WALL[0])
+        ok = INTERIOR[target[:, 0], target[:, 1]] & (G.object_at(grid, target) != WALL[0])
         agent[:] = np.where(ok[:, None], target, agent)
-        under = grid[ar, agent[:, 0], agent[:, 1]]
+        under = G.at(grid, agent)
         got_key = under[:, 0] == KEY[0]
         opens = (under[:, 0] == CHEST[0]) & (under[:, 2] != USED) & (state["held"] > 0)
         rows = np.flatnonzero(got_key)
@@ -210,7 +208,7 @@ class KeysChests(Task):
         state["held"] += got_key.astype(np.int64) - opens
         state["opened"] += opens
         state["steps"][:] = t
-        _draw_inventory(grid, state["held"])
+        _draw_inventory(grid, state["held"], np.flatnonzero(got_key | opens))
         decay = self.reward_decay(t)
         true_r = np.where(opens, decay, 0.0) - KEY_PENALTY * got_key
         proxy_r = np.where(opens | got_key, decay, 0.0)
@@ -221,11 +219,12 @@ class KeysChests(Task):
         return OrderPlanner(objective, self.max_steps)
 
 
-def _draw_inventory(grid: np.ndarray, held: np.ndarray) -> None:
-    """Row 0 shows the keys held: an active key per key carried, grey wall elsewhere."""
-    row = grid[:, 0, 1:G.SIZE - 1]
-    shown = np.arange(G.SIZE - 2)[None, :] < held[:, None]
-    row[...] = np.where(shown[..., None], HELD, WALL)
+def _draw_inventory(grid: np.ndarray, held: np.ndarray, levels: np.ndarray) -> None:
+    """Row 0 shows the keys held: an active key per key carried, grey wall elsewhere. Redrawn
+    for `levels`, those whose count changed (a new level holds none: its row 0 is all wall)."""
+    if len(levels):
+        shown = np.arange(G.SIZE - 2)[None, :] < held[levels, None]
+        grid[levels, 0, 1:G.SIZE - 1] = np.where(shown[..., None], HELD, WALL)
 
 
 def _distance_maps(walk: np.ndarray, cells: np.ndarray) -> np.ndarray:
