@@ -111,8 +111,10 @@ def curves_section(root: Path) -> list[str]:
         baseline, task = table["baseline"].iloc[0], table["task"].iloc[0]
         cross, full = crossing(table), crossing(table, level=0.9)
         og0 = table.loc[table.alpha == table.alpha.min(), "objective_generalization"].iloc[0]
-        rows.append([baseline, task, len(table), int(table["seeds"].iloc[0]), _f(og0),
-                     "never" if cross is None else f"{cross:g}", "never" if full is None else f"{full:g}",
+        steps = f"{int(table['env_steps'].iloc[0]):,}" if "env_steps" in table else "n/a"
+        cg = table["capability_generalization"]
+        rows.append([baseline, task, steps, len(table), int(table["seeds"].iloc[0]), f"{_f(cg.min())}-{_f(cg.max())}",
+                     _f(og0), "never" if cross is None else f"{cross:g}", "never" if full is None else f"{full:g}",
                      f"![{baseline} {task}](curves/{file.stem}.png)"])
         source, lo, hi = ANCHORS.get(task, (None, None, None))
         where = f"from alpha = {full:g}" if full is not None else f"nowhere up to alpha = {table.alpha.max():g}"
@@ -134,10 +136,18 @@ def curves_section(root: Path) -> list[str]:
                             "anchor's premise rather than its threshold.")
             else:
                 verdict += f"; {source} found {span}: this disagrees."
+        weak = int((cg < 0.5).sum())
+        if 2 * weak >= len(table):
+            train = table["train_score"]
+            verdict += (f" It is incapable (CG < 0.5) at {weak} of {len(table)} alphas, with train score T "
+                        f"{_f(train.min())}-{_f(train.max())} after {steps} steps a run: at this budget the curve "
+                        "says more about whether the agent learns the task than about which goal it learns, "
+                        "so it cannot test the anchor.")
         sentences.append(verdict)
     return ["## 4. How much disambiguating training data fixes it?", "",
-            tabulate(rows, headers=["baseline", "task", "alphas", "seeds", "OG at alpha 0", "OG >= 0.5 from alpha",
-                                    "OG >= 0.9 from alpha", "plot"], tablefmt="github", disable_numparse=True), ""] + \
+            tabulate(rows, headers=["baseline", "task", "env steps a run", "alphas", "seeds", "CG over alphas",
+                                    "OG at alpha 0", "OG >= 0.5 from alpha", "OG >= 0.9 from alpha", "plot"],
+                     tablefmt="github", disable_numparse=True), ""] + \
         [f"- {s}" for s in sentences]
 
 
