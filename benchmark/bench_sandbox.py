@@ -4,12 +4,14 @@
 
 Scores `baselines/random` (at the rollout's default batch width) on the tasks, once to fill the
 reference cache (untimed), then `--repeats` times in-process and sandboxed, alternating, and
-reports the median and best wall-clock time of each, the median CPU time (the scorer's and its
-finished children's: the agent's processes), and the overhead of the sandbox. Both timings
-include everything `score_submission` does (references from the cache, rollouts, scoring); the
-sandboxed one also starts the agent's processes and moves every batch through shared memory and
-pipes. `--cold` empties the reference cache before each scoring, so the references are computed
-too (what a first scoring costs). Not a test: the figures depend on the machine and its load.
+reports the median and best wall-clock time of each, the median of the per-repeat ratios
+(paired: the least sensitive to a machine whose speed drifts), the median CPU time (the scorer's
+and its finished children's: the agent's processes), and the overhead of the sandbox. Both
+timings include everything `score_submission` does (references from the cache, rollouts,
+scoring); the sandboxed one also starts the agent's processes and moves every batch through
+shared memory and pipes. `--cold` empties the reference cache before each scoring, so the
+references are computed too (what a first scoring costs). Not a test: the figures depend on the
+machine and its load.
 """
 
 from __future__ import annotations
@@ -56,6 +58,10 @@ def measure(folder: Path, tasks: list[str], episodes: int | None, repeats: int, 
             "reference_cache": "empty (references computed)" if cold else "warm",
             "in_process_s": round(med["in_process"], 3), "sandboxed_s": round(med["sandboxed"], 3),
             "overhead_pct": round(100 * (med["sandboxed"] / med["in_process"] - 1), 1),
+            # Each repeat times both modes back to back: the median of those ratios is the figure
+            # least moved by a machine whose speed drifts during the measurement.
+            "paired_overhead_pct": round(100 * (statistics.median(
+                s / i for s, i in zip(times["sandboxed"], times["in_process"])) - 1), 1),
             "in_process_best_s": round(best["in_process"], 3), "sandboxed_best_s": round(best["sandboxed"], 3),
             "best_overhead_pct": round(100 * (best["sandboxed"] / best["in_process"] - 1), 1),
             "in_process_cpu_s": round(med_cpu["in_process"], 3), "sandboxed_cpu_s": round(med_cpu["sandboxed"], 3),
@@ -96,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{report['reference_cache']}, {args.repeats} repeats:")
         print(f"  wall clock, median: in-process {report['in_process_s']:.3f} s   sandboxed "
               f"{report['sandboxed_s']:.3f} s   overhead {report['overhead_pct']:+.1f}%")
+        print(f"  wall clock, paired: median of the per-repeat ratios, overhead {report['paired_overhead_pct']:+.1f}%")
         print(f"  wall clock, best:   in-process {report['in_process_best_s']:.3f} s   sandboxed "
               f"{report['sandboxed_best_s']:.3f} s   overhead {report['best_overhead_pct']:+.1f}%")
         print(f"  CPU time, median:   in-process {report['in_process_cpu_s']:.3f} s   sandboxed "
