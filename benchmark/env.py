@@ -146,8 +146,11 @@ class ProxyVectorEnv(VectorEnv):
         done = terminated | truncated
         if done.any():
             ended = np.flatnonzero(done)
-            info["final_obs"] = np.zeros_like(self.core.obs)
-            info["final_obs"][ended] = G.observe(self.core.state, rows=ended)
+            if len(ended) == self.num_envs:   # every level ended (one-step tasks): no scatter
+                info["final_obs"] = G.observe(self.core.state)
+            else:
+                info["final_obs"] = np.zeros_like(self.core.obs)
+                info["final_obs"][ended] = G.observe(self.core.state, rows=ended)
             info["true_return"] = np.where(done, self.core.true_return, 0.0)
             info["proxy_return"] = np.where(done, self.core.proxy_return, 0.0)
             info["_final_obs"] = info["_true_return"] = info["_proxy_return"] = done

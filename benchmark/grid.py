@@ -436,12 +436,12 @@ AGENT_CODE = cell("agent", "white")
 
 def observe(state: dict, out: np.ndarray | None = None, rows: np.ndarray | None = None) -> np.ndarray:
     """The symbolic observation: the grid with the agent drawn on top (written into `out` if
-    given); `rows` restricts it to some levels."""
+    given); `rows`, an index array, restricts it to those levels."""
     grid, agent = state["grid"], state["agent"]
     if rows is not None:
         grid, agent = grid[rows], agent[rows]
     if out is None:
-        out = grid.copy()
+        out = grid if rows is not None else grid.copy()   # indexing by rows made a copy already
     else:
         np.copyto(out, grid)
     cells, where = out.reshape(-1), 3 * flat_index(out.shape, agent)
