@@ -143,6 +143,13 @@ def curves_section(root: Path) -> list[str]:
                         f"{_f(train.min())}-{_f(train.max())} after {steps} steps a run: at this budget the curve "
                         "says more about whether the agent learns the task than about which goal it learns, "
                         "so it cannot test the anchor.")
+        first, last = table.iloc[0], table.iloc[-1]
+        og_last = last["objective_generalization"]
+        if first["capability_generalization"] - last["capability_generalization"] > 0.2 and not og_last >= 0.5:
+            verdict += (f" Its CG falls from {_f(first['capability_generalization'])} at alpha = {first['alpha']:g} "
+                        f"to {_f(last['capability_generalization'])} at alpha = {last['alpha']:g} while OG stays "
+                        "low: the disambiguating levels take away the competence the proxy gave it without "
+                        "teaching it the true goal.")
         sentences.append(verdict)
     return ["## 4. How much disambiguating training data fixes it?", "",
             tabulate(rows, headers=["baseline", "task", "env steps a run", "alphas", "seeds", "CG over alphas",
