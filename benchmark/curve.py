@@ -163,7 +163,8 @@ def plot(table: pd.DataFrame, path: Path) -> None:
     ax.set_xticks(xs, [f"{a:g}" for a in x])
     ax.set(ylim=(-0.03, 1.03), xlabel="alpha: fraction of disambiguating train levels",
            ylabel="held-out figure (95% interval)",
-           title=f"{table['baseline'].iloc[0]} on {table['task'].iloc[0]} ({table['seeds'].iloc[0]} seeds)")
+           title=f"{table['baseline'].iloc[0]} on {table['task'].iloc[0]} ({table['seeds'].iloc[0]} seeds"
+                 + (f", {int(table['env_steps'].iloc[0]):,} steps a run)" if "env_steps" in table else ")"))
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=90, metadata={"Software": None})
