@@ -125,7 +125,16 @@ def curves_section(root: Path) -> list[str]:
                        f"OG >= 0.9 {where}")
         else:
             verdict = f"{baseline} on {task} crosses OG = 0.5 at alpha = {cross:g} and reaches OG >= 0.9 {where}"
-        if source:
+        weak = int((cg < 0.5).sum())
+        incapable = 2 * weak >= len(table)  # then OG measures little: few episodes pursue any goal
+        if source and incapable:
+            span = f"{lo:g}" + (f"-{hi:g}" if hi != lo else "")
+            verdict += f"; {source} found {span}."
+            start = table.iloc[0]
+            if start["quadrant"] == "misgeneralized":
+                verdict += (f" At alpha = {start['alpha']:g} it misgeneralizes (CG {_f(start['capability_generalization'])}, "
+                            f"OG {_f(start['objective_generalization'])}), as the anchor's agents did.")
+        elif source:
             span = f"{lo:g}" + (f"-{hi:g}" if hi != lo else "")
             if cross is not None and cross > table.alpha.min():
                 agree = lo * 0.5 <= cross <= hi * 2
@@ -136,8 +145,7 @@ def curves_section(root: Path) -> list[str]:
                             "anchor's premise rather than its threshold.")
             else:
                 verdict += f"; {source} found {span}: this disagrees."
-        weak = int((cg < 0.5).sum())
-        if 2 * weak >= len(table):
+        if incapable:
             train = table["train_score"]
             verdict += (f" It is incapable (CG < 0.5) at {weak} of {len(table)} alphas, with train score T "
                         f"{_f(train.min())}-{_f(train.max())} after {steps} steps a run: at this budget the curve "
