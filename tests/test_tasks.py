@@ -1,7 +1,10 @@
 """Registry-wide tests: every task gets them, with no per-task exemptions."""
 
 import hashlib
+import json
+import os
 import warnings
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -9,6 +12,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from benchmark import grid as G
+from benchmark.core import BatchedCore
 from benchmark.policies import UniformRandom
 from benchmark.rollout import reference_tables, rollout
 from benchmark.scoring import episode_scores, normalized, score_split
@@ -160,3 +164,42 @@ def test_both_splits_run_at_the_same_batch_width(task_name):
     from benchmark.rollout import DEFAULT_BATCH
 
     assert min(get_task(task_name).episodes.values()) >= DEFAULT_BATCH
+
+
+# What an agent can observe of a task (observations, rewards of both objectives, endings under a
+# fixed action sequence) must not change while the task's version stays the same: results scored
+# at that version would no longer mean what they say. tests/golden/dynamics.json holds a hash per
+# task and version; a change of dynamics needs a version bump, then
+# PROXYBENCH_UPDATE_GOLDEN=1 pytest tests/test_tasks.py -k golden.
+GOLDEN_DYNAMICS = Path(__file__).parent / "golden" / "dynamics.json"
+
+
+def dynamics_hash(task) -> str:
+    digest = hashlib.sha256()
+    actions = np.random.default_rng(7).integers(0, 5, size=(task.max_steps, 32))
+    for split in SPLITS:
+        core = BatchedCore(task, split, 32)
+        core.load(np.arange(32), public_seeds(task, split, 32))
+        digest.update(core.observe().tobytes())
+        for step_actions in actions:
+            for array in (*core.step(step_actions), core.observe()):
+                digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
+
+
+def test_dynamics_match_the_golden_hash_of_the_task_version(task_name):
+    task = get_task(task_name)
+    golden = json.loads(GOLDEN_DYNAMICS.read_text()) if GOLDEN_DYNAMICS.exists() else {}
+    digest = dynamics_hash(task)
+    if os.environ.get("PROXYBENCH_UPDATE_GOLDEN"):
+        golden[task.name] = {"version": task.version, "sha256": digest}
+        tmp = GOLDEN_DYNAMICS.with_suffix(".tmp")
+        tmp.write_text(json.dumps(dict(sorted(golden.items())), indent=2) + "\n")
+        tmp.replace(GOLDEN_DYNAMICS)
+    entry = golden.get(task.name)
+    assert entry is not None, f"{task.name}: no golden dynamics hash; run with PROXYBENCH_UPDATE_GOLDEN=1"
+    assert entry["version"] == task.version, (
+        f"{task.name} is version {task.version}, the golden hash is of version {entry['version']}: "
+        "update it with PROXYBENCH_UPDATE_GOLDEN=1")
+    assert entry["sha256"] == digest, (
+        f"{task.name} v{task.version}: observations, rewards or endings changed without a version bump")
