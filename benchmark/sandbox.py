@@ -57,6 +57,7 @@ MAX_STATUS = 64            # longest hello / exit status
 PIPE_SIZE = 1 << 20        # room for a whole batch of observations in the pipe
 SHM_SIZE = 4 << 20         # shared memory for observations (larger batches go through the pipe)
 REASON_CHARS = 300
+AFTER_LAST_STEP = "after the last step"
 STARTUP_SECONDS = 60.0     # for the zygote to start (no submitted code runs before it is ready)
 DEFAULT_USER = "nobody"
 SPIN_SECONDS = 0.002       # wait for a reply awake this long before sleeping (see _recv)
@@ -79,6 +80,10 @@ class Limits:
 
 class SandboxError(RuntimeError):
     """The sandbox cannot be set up as asked (unknown user, unreadable folder...)."""
+
+
+class PreviousRunError(Exception):
+    """The run that ended last in this sandbox did not exit cleanly (see AgentRun.finish)."""
 
 
 class MakeAgentError(Exception):
@@ -341,6 +346,7 @@ class Sandbox:
         self.output: _Output | None = None
         self.cmd_fd = self.reply_fd = -1
         self.ready = False
+        self.exit_pending: float | None = None  # deadline for reading a finished run's exit status
         self.shm = self.shm_view = None
         self._buffer = bytearray(0)
         self.isolation: dict[str, str] = {}  # what the zygote managed: {"net": "1", "pid": "1"}
@@ -500,6 +506,19 @@ class Sandbox:
             self._handshake(time.monotonic() + STARTUP_SECONDS)  # a reply is there: no wait
         return self.ready
 
+    def settle(self):
+        """Read how the last finished run's process exited, if not read yet: PreviousRunError
+        unless it exited cleanly."""
+        if self.exit_pending is None:
+            return
+        deadline, self.exit_pending = self.exit_pending, None
+        try:
+            _, status = self._recv(deadline, AFTER_LAST_STEP, expect=b"X")
+            if status != b"exit 0":
+                self._fail(f"{AFTER_LAST_STEP}: {self._ended(status.decode('ascii', 'replace'))}")
+        except _agent_error() as exc:
+            raise PreviousRunError(str(exc)) from None
+
     def kill(self):
         """Kill the zygote and every agent process (the next run starts a new zygote)."""
         if self.proc is None:
@@ -514,6 +533,7 @@ class Sandbox:
                 os.close(fd)
         self.cmd_fd = self.reply_fd = -1
         self.ready = False
+        self.exit_pending = None
         self.shm = self.shm_view = None  # unmapped once the last view of it is gone
         if self.output is not None:
             self.output.join(timeout=2)
@@ -689,6 +709,7 @@ class AgentRun:
     def _made(self):
         """Wait for make_agent's reply (within the call limit, counted from the request)."""
         self._request_agent()
+        self.sb.settle()  # the previous run's exit status comes first
         what, self._making = self._making, None
         left = max(0.0, self.sb.limits.call_timeout - (time.monotonic() - self._sent))
         try:
@@ -743,12 +764,16 @@ class AgentRun:
             self._obs_dst = sb.shm_view[:size].reshape(obs.shape)
             self._first_dst = sb.shm_view[size:size + self._batch]
 
-    def finish(self):
-        """End the run; the agent process must exit cleanly."""
+    def finish(self, wait: bool = True):
+        """End the run; the agent process must exit cleanly. With `wait` False, how it exited is
+        read later, by `Sandbox.settle` (the next run's first receive calls it), so that the
+        scorer goes on while the zygote cleans up; a bad exit then raises PreviousRunError."""
         if self._making:
             self._made()
-        what = "after the last step"
-        self.sb._send([HEADER.pack(b"Q", 0), bytes(ACT.size)], self.deadline, what)
-        _, status = self.sb._recv(self.deadline, what, expect=b"X")
-        if status != b"exit 0":
-            self.sb._fail(f"{what}: {self.sb._ended(status.decode('ascii', 'replace'))}")
+        self.sb._send([HEADER.pack(b"Q", 0), bytes(ACT.size)], self.deadline, AFTER_LAST_STEP)
+        self.sb.exit_pending = self.deadline
+        if wait:
+            try:
+                self.sb.settle()
+            except PreviousRunError as exc:  # this run's exit, not a previous one's
+                raise _agent_error()(str(exc)) from None

@@ -28,7 +28,7 @@ from tqdm import tqdm
 from . import BENCHMARK_VERSION
 from .grid import stable_hash64
 from .rollout import AgentError, REFERENCES, Rollout, reference_tables, rollout
-from .sandbox import DEFAULT_USER, AgentRun, Limits, MakeAgentError, Sandbox, lanes, one_line
+from .sandbox import DEFAULT_USER, AgentRun, Limits, MakeAgentError, PreviousRunError, Sandbox, lanes, one_line
 from .scoring import FIGURES, SplitScore, episode_scores, score_split, suite_figures, task_figures
 from .submission import RESULTS, Manifest, content_hash, load_agent_factory, load_manifest
 from .task import SPLITS, Task, get_task, private_seeds, public_seeds, seed_list_hash
@@ -160,7 +160,7 @@ class _Job:
             raise AgentError(f"step {self.play.step + 1}: {exc}") from None
         self.play.advance(actions)
         if self.play.done:
-            self.agent.finish()
+            self.agent.finish(wait=False)  # its exit status is read at the lane's next run
             return True
         self.send(alone)
         return False
@@ -181,12 +181,23 @@ class _Sandboxed:
         queue = deque((task, seed, split) for task in tasks for seed in training_seeds for split in SPLITS)
         left = Counter(task.name for task, _, _ in queue)  # runs not finished, per task
         busy: list[_Job | None] = [None] * len(self.lanes)
+        ended: list[_Job | None] = [None] * len(self.lanes)  # per lane, the run that finished last
         tables, failures, levels, deadlines = {}, {}, {}, {}
 
         def done(task: Task):
             left[task.name] -= 1
             if not left[task.name]:
                 levels.pop(task.name, None)
+
+        def previous_run_failed(i: int, run: tuple | None, exc: Exception):
+            """Lane i's last finished run did not exit cleanly: its task fails. `run` (task, seed,
+            split), the run that found out, did nothing wrong: back to the front of the queue."""
+            last = ended[i]
+            self.lanes[i].kill()
+            busy[i] = None
+            if run is not None:
+                queue.appendleft(run)
+            fail(last.task, last.split, last.seed, exc)
 
         def fail(job_task: Task, split: str, seed: int, exc: Exception):
             failures.setdefault(job_task.name, str(_located(split, seed, exc)))
@@ -221,10 +232,13 @@ class _Sandboxed:
                         if job.play.done:
                             agent.finish()
                             tables[task.name, split, seed] = job.play.table()
+                            ended[i] = job
                             done(task)
                         else:
                             job.send(alone=False)
                             busy[i] = job
+                    except PreviousRunError as exc:
+                        previous_run_failed(i, (task, seed, split), exc)
                     except (AgentError, MakeAgentError) as exc:
                         lane.kill()
                         fail(task, split, seed, exc)
@@ -233,6 +247,9 @@ class _Sandboxed:
                     continue
                 try:
                     finished = job.advance(alone=sum(j is not None for j in busy) == 1)
+                except PreviousRunError as exc:
+                    previous_run_failed(i, (job.task, job.seed, job.split), exc)
+                    continue
                 except (AgentError, MakeAgentError) as exc:  # make_agent's failure names no step
                     self.lanes[i].kill()
                     busy[i] = None
@@ -241,7 +258,13 @@ class _Sandboxed:
                 if finished:
                     tables[job.task.name, job.split, job.seed] = job.play.table()
                     busy[i] = None
+                    ended[i] = job
                     done(job.task)
+        for i, lane in enumerate(self.lanes):  # how the last runs exited
+            try:
+                lane.settle()
+            except PreviousRunError as exc:
+                previous_run_failed(i, None, exc)
         return tables, failures
 
 

@@ -48,6 +48,7 @@ OUTCOMES = {
     "bad-range": ([], "step 1: action 99 out of range [0, 4]"),
     "raiser": ([], "train split, run 0, step 3: act() raised RuntimeError: third batch"),
     "garbler": ([], "step 1: act(): malformed reply from the agent process"),
+    "exit-crasher": ([], "train split, run 0: after the last step: the agent process was killed by SIGKILL"),
     "spinner": (["--cpu-seconds", "1", "--call-timeout", "30"], "CPU time limit of 1 s exceeded (--cpu-seconds)"),
 }
 
@@ -233,6 +234,18 @@ def test_a_failed_task_leaves_the_others_scored(arena, monkeypatch, count):
     # the suite block covers the task scored ok (the random baseline's, scored on that task only)
     assert results["suite"] == {**arena.random_results["suite"], "failed_tasks": 1}
     shutil.rmtree(folder)
+
+
+def test_a_bad_exit_of_the_last_run_fails_its_task(arena, tmp_path):
+    """A run's exit status is read when the lane's next run starts, or at the end of the
+    scoring: the last run of a scoring that dies after its last step still fails its task."""
+    folder = tmp_path / "last-run-crasher"
+    shutil.copytree(HOSTILE / "exit-crasher", folder)
+    agent = folder / "agent.py"
+    agent.write_text(agent.read_text().replace("LAST_RUN_ONLY = False", "LAST_RUN_ONLY = True"))
+    results = score_submission(folder, [TASK], EPISODES, progress=False)
+    assert results["tasks"][TASK]["reason"] == ("heldout split, run 0: after the last step: "
+                                                "the agent process was killed by SIGKILL")
 
 
 def test_private_seed_set_records_its_name_and_hash_never_the_seeds(arena, capsys):
