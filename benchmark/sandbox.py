@@ -619,7 +619,9 @@ class Sandbox:
         if len(self._buffer) < room:
             self._buffer = bytearray(room)
         view = memoryview(self._buffer)
-        want = HEADER.size + (8 * batch if expect == b"K" else MAX_STATUS)  # first read
+        # First read: a whole K reply, else the header alone, so that nothing of the message
+        # after this one is read here (an exit status X can be followed at once by a K).
+        want = HEADER.size + (8 * batch if expect == b"K" else 0)
         got, total, kind, n = 0, None, None, 0
         fd, poll = self.reply_fd, self._poll_in.poll
         spin_until = time.monotonic() + SPIN_SECONDS

@@ -236,6 +236,25 @@ def test_a_failed_task_leaves_the_others_scored(arena, monkeypatch, count):
     shutil.rmtree(folder)
 
 
+def test_an_exit_status_read_late_leaves_the_next_reply_whole(arena):
+    """A finished run's exit status (X) and the next run's make_agent reply (K) can sit in the
+    pipe together: reading the first must not swallow the second."""
+    import numpy as np
+
+    from benchmark.sandbox import Sandbox
+    from benchmark.submission import load_manifest
+
+    obs, first = np.zeros((3, 13, 13, 3), np.uint8), np.ones(3, bool)
+    with Sandbox(load_manifest(arena.random)) as sandbox:
+        run = sandbox.run(TASK, 0, time.monotonic() + 60)
+        assert run.act(obs, first).shape == (3,)
+        run.finish(wait=False)
+        following = sandbox.run(TASK, 0, time.monotonic() + 60)
+        time.sleep(0.5)  # both replies are waiting now
+        assert following.act(obs, first).shape == (3,)
+        following.finish()
+
+
 def test_a_bad_exit_of_the_last_run_fails_its_task(arena, tmp_path):
     """A run's exit status is read when the lane's next run starts, or at the end of the
     scoring: the last run of a scoring that dies after its last step still fails its task."""
