@@ -127,15 +127,14 @@ def curves_section(root: Path) -> list[str]:
             verdict = f"{baseline} on {task} crosses OG = 0.5 at alpha = {cross:g} and reaches OG >= 0.9 {where}"
         weak = int((cg < 0.5).sum())
         incapable = 2 * weak >= len(table)  # then OG measures little: few episodes pursue any goal
+        first, last = table.iloc[0], table.iloc[-1]
+        span = None if source is None else f"{lo:g}" + (f"-{hi:g}" if hi != lo else "")
         if source and incapable:
-            span = f"{lo:g}" + (f"-{hi:g}" if hi != lo else "")
             verdict += f"; {source} found {span}."
-            start = table.iloc[0]
-            if start["quadrant"] == "misgeneralized":
-                verdict += (f" At alpha = {start['alpha']:g} it misgeneralizes (CG {_f(start['capability_generalization'])}, "
-                            f"OG {_f(start['objective_generalization'])}), as the anchor's agents did.")
+            if first["quadrant"] == "misgeneralized":
+                verdict += (f" At alpha = {first['alpha']:g} it misgeneralizes (CG {_f(first['capability_generalization'])}, "
+                            f"OG {_f(first['objective_generalization'])}), as the anchor's agents did.")
         elif source:
-            span = f"{lo:g}" + (f"-{hi:g}" if hi != lo else "")
             if cross is not None and cross > table.alpha.min():
                 agree = lo * 0.5 <= cross <= hi * 2
                 verdict += f"; {source} found {span}" + (": consistent." if agree else ": this disagrees.")
@@ -151,7 +150,6 @@ def curves_section(root: Path) -> list[str]:
                         f"{_f(train.min())}-{_f(train.max())} after {steps} steps a run: at this budget the curve "
                         "says more about whether the agent learns the task than about which goal it learns, "
                         "so it cannot test the anchor.")
-        first, last = table.iloc[0], table.iloc[-1]
         og_last = last["objective_generalization"]
         if first["capability_generalization"] - last["capability_generalization"] > 0.2 and not og_last >= 0.5:
             verdict += (f" Its CG falls from {_f(first['capability_generalization'])} at alpha = {first['alpha']:g} "

@@ -342,6 +342,7 @@ class Sandbox:
         self.ident = sandbox_identity(user)
         self.warn = warn or (lambda message: None)
         self.root = self.code = None
+        self.frameworks: list[str] = []  # what the zygote pre-imports (see `frameworks`)
         self.proc: subprocess.Popen | None = None
         self.output: _Output | None = None
         self.cmd_fd = self.reply_fd = -1
@@ -380,6 +381,7 @@ class Sandbox:
             os.chmod(self.root, 0o755)
             self.code = self.root / "submission"
             shutil.copytree(self.manifest.path, self.code, symlinks=True, ignore=_copy_ignore)
+            self.frameworks = frameworks(self.code)  # scanned once, not at every zygote launch
             self.home = self.root / "home"
             self.home.mkdir(mode=0o700)
             self.staging = self.root / "mounts"  # for the zygote's own mount namespace, if any
@@ -444,7 +446,7 @@ class Sandbox:
             "namespaces": self.ident is not None and sys.platform.startswith("linux"),
             "memory_mb": lim.memory_mb, "cpu_seconds": int(lim.cpu_seconds), "max_procs": max_procs,
             "expose": self.expose, "staging": str(self.staging), "home": str(self.home),
-            "frameworks": frameworks(self.code), "spin_seconds": AGENT_SPIN_SECONDS,
+            "frameworks": self.frameworks, "spin_seconds": AGENT_SPIN_SECONDS,
         }
         try:
             self.proc = subprocess.Popen(

@@ -214,7 +214,6 @@ def _draw(state: dict) -> None:
 
 
 MOVE_ROWS, MOVE_COLS = (G.MOVES[:, i].astype(np.int16)[:, None, None] for i in range(2))
-STAY_MOVE = G.STAY
 
 
 def _move_monsters(state: dict, t) -> None:
@@ -246,11 +245,11 @@ def _move_monsters(state: dict, t) -> None:
     # (A monster whose goal is its own cell ends there whether or not it counts as blocked, so
     # it need not be told apart from the others; dead monsters hold no cell: -1.)
     live = alive.T
-    cell = np.where(live, cand[STAY_MOVE], -1)
+    cell = np.where(live, cand[G.STAY], -1)
     for j in range(m):
         move = live[j] & ~(cell == goal[j]).any(axis=0)
         cell[j] = np.where(move, goal[j], cell[j])
-    cell = np.where(live, cell, cand[STAY_MOVE])
+    cell = np.where(live, cell, cand[G.STAY])
     monsters[..., 0], monsters[..., 1] = (cell // G.SIZE).T, (cell % G.SIZE).T
 
 

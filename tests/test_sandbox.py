@@ -13,11 +13,13 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from benchmark.cli import main
-from benchmark.sandbox import Limits, lanes
+from benchmark.sandbox import Limits, Sandbox, lanes
 from benchmark.scorer import score_submission
+from benchmark.submission import load_manifest
 from benchmark.task import get_task, private_seeds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -239,11 +241,6 @@ def test_a_failed_task_leaves_the_others_scored(arena, monkeypatch, count):
 def test_an_exit_status_read_late_leaves_the_next_reply_whole(arena):
     """A finished run's exit status (X) and the next run's make_agent reply (K) can sit in the
     pipe together: reading the first must not swallow the second."""
-    import numpy as np
-
-    from benchmark.sandbox import Sandbox
-    from benchmark.submission import load_manifest
-
     obs, first = np.zeros((3, 13, 13, 3), np.uint8), np.ones(3, bool)
     with Sandbox(load_manifest(arena.random)) as sandbox:
         run = sandbox.run(TASK, 0, time.monotonic() + 60)
