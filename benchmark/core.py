@@ -56,9 +56,9 @@ class BatchedCore:
         self.proxy_return += proxy_r
         return true_r, proxy_r, terminated, truncated
 
-    def observe(self) -> np.ndarray:
-        """The current observations, written into the core's own buffer (copy to keep)."""
-        return G.observe(self.state, out=self.obs)
+    def observe(self, out: np.ndarray | None = None) -> np.ndarray:
+        """The current observations, written into `out` or the core's own buffer (copy to keep)."""
+        return G.observe(self.state, out=self.obs if out is None else out)
 
 
 def take(levels: dict, index) -> dict:

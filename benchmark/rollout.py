@@ -98,8 +98,10 @@ class Rollout:
         self.first = np.ones(width, bool)
         self.next_episode = width
 
-    def observation(self) -> np.ndarray:
-        return self.core.observe()
+    def observation(self, out: np.ndarray | None = None) -> np.ndarray:
+        """The next batch's observations, written into `out` if given (the sandbox's shared
+        memory: one copy fewer per batch)."""
+        return self.core.observe(out)
 
     def advance(self, reply) -> None:
         """Play one batch of actions (checked: AgentError names the step)."""

@@ -733,14 +733,15 @@ class AgentRun:
         wait for it awake (for AGENT_SPIN_SECONDS) rather than sleep."""
         sb = self.sb
         self._request_agent()
-        if obs.shape != self._shape or obs.dtype != np.uint8:
-            self._prepare(obs)
-        if self._request is None:  # no shared memory, or a batch too large for it: the pipe
+        if obs.shape != self._shape:
+            self._prepare(obs.shape)
+        if self._request is None or obs.dtype != np.uint8:  # no shared memory, or too small: the pipe
             first = np.ascontiguousarray(first, np.bool_)
             sb._send([HEADER.pack(b"A", STAY_AWAKE if stay_awake else 0), ACT.pack(*obs.shape), np.ascontiguousarray(obs, np.uint8), first],
                      self.deadline, "act()")
         else:
-            np.copyto(self._obs_dst, obs, casting="unsafe")
+            if obs is not self._obs_dst:  # else it was observed into the shared memory already
+                np.copyto(self._obs_dst, obs, casting="unsafe")
             np.copyto(self._first_dst, first, casting="unsafe")
             request = self._request[stay_awake]
             try:  # 21 bytes into an empty pipe: written whole (at most PIPE_BUF) or not at all
@@ -756,16 +757,23 @@ class AgentRun:
             self._made()
         return self.sb._recv(self.deadline, "act()", b"K", self._batch)[1]
 
-    def _prepare(self, obs: np.ndarray):
-        """The request and the shared-memory views for batches of this shape."""
+    def obs_buffer(self, shape: tuple) -> np.ndarray | None:
+        """Where to write the next batch's uint8 observations of this shape, so that `send`
+        need not copy them: a view of the shared memory (None without one)."""
+        if shape != self._shape:
+            self._prepare(shape)
+        return None if self._request is None else self._obs_dst
+
+    def _prepare(self, shape: tuple):
+        """The request and the shared-memory views for uint8 batches of this shape."""
         sb = self.sb
-        self._shape = obs.shape
-        self._batch, size = obs.shape[0], int(np.prod(obs.shape))
+        self._shape = shape
+        self._batch, size = shape[0], int(np.prod(shape))
         self._request = None
-        if obs.dtype == np.uint8 and sb.shm_view is not None and size + self._batch <= SHM_SIZE:
-            self._request = {awake: HEADER.pack(b"A", IN_SHM | (STAY_AWAKE if awake else 0)) + ACT.pack(*obs.shape)
+        if sb.shm_view is not None and size + self._batch <= SHM_SIZE:
+            self._request = {awake: HEADER.pack(b"A", IN_SHM | (STAY_AWAKE if awake else 0)) + ACT.pack(*shape)
                              for awake in (False, True)}
-            self._obs_dst = sb.shm_view[:size].reshape(obs.shape)
+            self._obs_dst = sb.shm_view[:size].reshape(shape)
             self._first_dst = sb.shm_view[size:size + self._batch]
 
     def finish(self, wait: bool = True):

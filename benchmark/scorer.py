@@ -147,7 +147,8 @@ class _Job:
 
     def send(self, alone: bool = True):
         try:
-            self.agent.send(self.play.observation(), self.play.first, stay_awake=alone)
+            obs = self.play.observation(out=self.agent.obs_buffer(self.play.core.obs.shape))
+            self.agent.send(obs, self.play.first, stay_awake=alone)
         except AgentError as exc:
             raise AgentError(f"step {self.play.step + 1}: {exc}") from None
 
