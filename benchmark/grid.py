@@ -61,25 +61,31 @@ _BLOCK = 1 << 15
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on uint64 arrays (wrapping arithmetic is what we want here).
-    In place on a fresh copy, a block at a time with one scratch array: a temporary array per
-    operation made it 2-4x slower on batches of levels."""
-    with np.errstate(over="ignore"):
-        x = np.asarray(x, np.uint64) + _SPLITMIX[0]
-        flat = x.reshape(-1)
-        scratch = np.empty(min(_BLOCK, flat.size), np.uint64)
-        for start in range(0, flat.size, _BLOCK):
-            block = flat[start:start + _BLOCK]
-            tmp = scratch[:block.size]
-            np.right_shift(block, _SHIFTS[0], out=tmp)
-            block ^= tmp
-            block *= _SPLITMIX[1]
-            np.right_shift(block, _SHIFTS[1], out=tmp)
-            block ^= tmp
-            block *= _SPLITMIX[2]
-            np.right_shift(block, _SHIFTS[2], out=tmp)
-            block ^= tmp
+    """SplitMix64 finaliser on uint64 arrays (wrapping arithmetic: numpy does not check integer
+    overflow in array operations). In place on a fresh copy, a block at a time with one scratch
+    array: a temporary array per operation made it 2-4x slower on batches of levels."""
+    x = np.array(x, np.uint64)
+    x += _SPLITMIX[0]
+    flat = x.reshape(-1)
+    if flat.size <= _BLOCK:
+        _mix(flat, np.empty_like(flat))
+        return x
+    scratch = np.empty(_BLOCK, np.uint64)
+    for start in range(0, flat.size, _BLOCK):
+        block = flat[start:start + _BLOCK]
+        _mix(block, scratch[:block.size])
     return x
+
+
+def _mix(block: np.ndarray, tmp: np.ndarray) -> None:
+    np.right_shift(block, _SHIFTS[0], out=tmp)
+    block ^= tmp
+    block *= _SPLITMIX[1]
+    np.right_shift(block, _SHIFTS[1], out=tmp)
+    block ^= tmp
+    block *= _SPLITMIX[2]
+    np.right_shift(block, _SHIFTS[2], out=tmp)
+    block ^= tmp
 
 
 def stable_hash64(text: str) -> int:

@@ -201,17 +201,21 @@ class KeysChests(Task):
         under = G.at(grid, agent)
         got_key = under[:, 0] == KEY[0]
         opens = (under[:, 0] == CHEST[0]) & (under[:, 2] != USED) & (state["held"] > 0)
+        state["steps"][:] = t
+        events = got_key | opens
+        if not events.any():  # most steps of a small batch: nothing picked, nothing opened
+            zero = np.zeros(len(agent))
+            return zero, zero.copy(), state["opened"] >= np.minimum(state["n_keys"], state["n_chests"])
         rows = np.flatnonzero(got_key)
         grid[rows, agent[rows, 0], agent[rows, 1]] = 0
         rows = np.flatnonzero(opens)
         grid[rows, agent[rows, 0], agent[rows, 1], 2] = USED
         state["held"] += got_key.astype(np.int64) - opens
         state["opened"] += opens
-        state["steps"][:] = t
-        _draw_inventory(grid, state["held"], np.flatnonzero(got_key | opens))
+        _draw_inventory(grid, state["held"], np.flatnonzero(events))
         decay = self.reward_decay(t)
         true_r = np.where(opens, decay, 0.0) - KEY_PENALTY * got_key
-        proxy_r = np.where(opens | got_key, decay, 0.0)
+        proxy_r = np.where(events, decay, 0.0)
         done = state["opened"] >= np.minimum(state["n_keys"], state["n_chests"])
         return true_r, proxy_r, done
 
