@@ -315,6 +315,11 @@ def blocking_table(blocking: tuple[str, ...]) -> np.ndarray:
     return table
 
 
+@lru_cache(maxsize=None)
+def passable_table(blocking: tuple[str, ...]) -> np.ndarray:
+    return ~blocking_table(blocking)
+
+
 def move_agents(state: dict, actions: np.ndarray, blocking: tuple[str, ...] = ("wall",),
                 active: np.ndarray | None = None) -> np.ndarray:
     """Move every level's agent one cell; blocked moves leave it in place. Returns the new pos.
@@ -322,11 +327,12 @@ def move_agents(state: dict, actions: np.ndarray, blocking: tuple[str, ...] = ("
     The grid has a wall border, so a move never leaves it. `active` (B,) bool freezes the rest.
     """
     agent, grid = state["agent"], state["grid"]
-    target = step_from(agent, actions)
-    blocked = blocking_table(blocking).take(object_at(grid, target))
+    step = MOVES.take(actions, axis=0)
+    free = passable_table(blocking).take(object_at(grid, agent + step))
     if active is not None:
-        blocked |= ~active
-    agent[:] = np.where(blocked[:, None], agent, target)
+        free &= active
+    step *= free[:, None]          # a blocked move becomes no move (faster than a `where` on rows)
+    agent += step
     return agent
 
 
@@ -479,6 +485,8 @@ def grow(mask: np.ndarray, diagonal: bool = False) -> np.ndarray:
 # Observation and rendering
 
 AGENT_CODE = cell("agent", "white")
+_CELL = np.dtype("V3")
+_AGENT_ITEM = np.frombuffer(AGENT_CODE.tobytes(), _CELL)
 
 
 def observe(state: dict, out: np.ndarray | None = None, rows: np.ndarray | None = None) -> np.ndarray:
@@ -491,9 +499,9 @@ def observe(state: dict, out: np.ndarray | None = None, rows: np.ndarray | None 
         out = grid if rows is not None else grid.copy()   # indexing by rows made a copy already
     else:
         np.copyto(out, grid)
-    cells, where = out.reshape(-1), 3 * flat_index(out.shape, agent)
-    for channel, code in enumerate(AGENT_CODE):  # one scalar write per channel: faster than rows
-        cells[where + channel] = code
+    # Each cell seen as one 3-byte item: one scatter writes the agent's code (3x faster at batch 1
+    # than a write per channel).
+    out.reshape(-1).view(_CELL).put(flat_index(out.shape, agent), _AGENT_ITEM)
     return out
 
 
