@@ -108,6 +108,8 @@ WRONG_ORDERS = _wrong_orders(N_BEACONS)          # (15, 4) for four beacons
 def _activate(state: dict, entered: np.ndarray, order_key: str, progress_key: str, decay):
     """Apply one activation (`entered` beacon index, -1 for none) to one objective; its reward."""
     n = len(entered)
+    if not (entered >= 0).any():  # most steps of a small batch: no beacon entered
+        return np.zeros(n)
     ar = np.arange(n)
     order, progress = state[order_key], state[progress_key]
     rank = np.argsort(order, axis=1)                                    # beacon -> place in order
@@ -169,6 +171,7 @@ class FollowGuide(Task):
         return state
 
     def step(self, state, actions, t):
+        guide_before = state["guide"].copy()
         _move_guide(state)
         before = state["agent"].copy()
         agent = G.move_agents(state, actions)
@@ -179,7 +182,7 @@ class FollowGuide(Task):
         decay = self.reward_decay(t)
         true_r = _activate(state, entered, "order", "progress", decay)
         proxy_r = _activate(state, entered, "guide_order", "proxy_progress", decay)
-        _draw(state)
+        _draw(state, guide_before)
         return true_r, proxy_r, state["progress"] >= N_BEACONS
 
     def oracle(self, objective):
@@ -187,19 +190,24 @@ class FollowGuide(Task):
         return _OrderOracle(*keys)
 
 
-def _draw(state: dict) -> None:
-    """Rebuild the observed grid: lit beacons (hidden-order progress), then the guide on top."""
+def _draw(state: dict, guide_before: np.ndarray | None = None) -> None:
+    """Update the observed grid: lit beacons (hidden-order progress), then the guide on top.
+    Given where the guide stood before, only the beacons and the guide's two cells are
+    rewritten; else the grid is rebuilt from the floor."""
     floor, grid = state["floor"], state["grid"]
     n, k = state["order"].shape
     lit = state["place"] < state["progress"][:, None]                    # (n, k): beacon j is lit
     beacons = state["beacons"]
     state_channel = ((np.arange(n)[:, None] * G.SIZE + beacons[..., 0]) * G.SIZE + beacons[..., 1]) * 3 + 2
-    floor.reshape(-1)[state_channel] = np.where(lit, ACTIVE, 0)
-    np.copyto(grid, floor)
-    guide = G.flat_index(grid.shape, state["guide"]) * 3
-    cells = grid.reshape(-1)
-    for channel, code in enumerate(GUIDE):
-        cells[guide + channel] = code
+    shown = np.where(lit, ACTIVE, 0)
+    floor.reshape(-1)[state_channel] = shown
+    if guide_before is None:
+        np.copyto(grid, floor)
+    else:
+        grid.reshape(-1)[state_channel] = shown
+        left = G.flat_index(grid.shape, guide_before)                    # the floor comes back
+        grid.reshape(-1, 3)[left] = floor.reshape(-1, 3)[left]
+    G.put_cells(grid, state["guide"], GUIDE)
 
 
 def _move_guide(state: dict) -> None:
