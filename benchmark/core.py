@@ -25,6 +25,7 @@ class BatchedCore:
         self.true_return = np.zeros(num)
         self.proxy_return = np.zeros(num)
         self.obs = np.empty((num, G.SIZE, G.SIZE, 3), np.uint8)
+        self._every_slot = np.arange(num)
 
     def load(self, slots: np.ndarray, seeds: np.ndarray) -> None:
         """Start new episodes in `slots` on the levels of `seeds`."""
@@ -39,6 +40,9 @@ class BatchedCore:
             if len(slots) != self.num:
                 raise RuntimeError("the first load must fill every slot")
             self.state = {k: np.array(v)[np.argsort(slots)] for k, v in levels.items()}
+        elif len(slots) == self.num and np.array_equal(slots, self._every_slot):
+            for key, value in levels.items():   # every slot in order (one-step tasks): a plain copy
+                np.copyto(self.state[key], value)
         else:
             for key, value in levels.items():
                 self.state[key][slots] = value
