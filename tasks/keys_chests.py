@@ -129,7 +129,11 @@ class KeysChests(Task):
         reach = (self.max_steps - 14) // 4                          # scarce kind within this of the pocket
 
         # The pocket: a dead end and the cells leading to it, entry first (few + 1 cells).
-        neighbours = sum(np.roll(free, s, axis=a) for s in (1, -1) for a in (1, 2))
+        neighbours = np.zeros(free.shape, np.int8)                # open neighbours of each cell
+        neighbours[:, 1:] += free[:, :-1]
+        neighbours[:, :-1] += free[:, 1:]
+        neighbours[:, :, 1:] += free[:, :, :-1]
+        neighbours[:, :, :-1] += free[:, :, 1:]
         tip = rng.choice_cells(free & (neighbours == 1), "dead end")
         around = tip[:, None, :] + G.MOVES[None, :4]
         way = free[ar[:, None], around[..., 0], around[..., 1]].argmax(axis=1)
@@ -155,18 +159,11 @@ class KeysChests(Task):
         taken |= G.one_hot_cells(free.shape, spare) & ((few == 2)[:, None, None])
 
         # Held-out start: a plain route (pocket keys, then the chests) finishes in time.
-        from_a = G.distances(walk, G.one_hot_cells(free.shape, scarce[0]))
-        a_b = from_a[ar, scarce[1][:, 0], scarce[1][:, 1]].astype(np.int64)
-        entry_a = from_entry[ar, scarce[0][:, 0], scarce[0][:, 1]].astype(np.int64)
-        entry_b = from_entry[ar, scarce[1][:, 0], scarce[1][:, 1]].astype(np.int64)
-        to_entry = from_entry.astype(np.int64)
-        one = to_entry + entry_a[:, None, None]
-        two = 2 * (to_entry + 2 + np.minimum(entry_a, entry_b)[:, None, None]) + a_b[:, None, None]
-        route = np.where((few == 1)[:, None, None], one, two)
-        # In time, and paying more than its keys cost (1 key: 1 - 0.9 t/64 > 0.3 needs t <= 49),
-        # so that doing nothing is never optimal: no held-out level is degenerate.
-        in_time = route <= np.where(few == 1, 49, self.max_steps - 2)[:, None, None]
-        start_ok = free & ~taken & np.where(disambiguating[:, None, None], in_time, True)
+        start_ok = free & ~taken
+        held = np.flatnonzero(disambiguating)
+        if len(held):
+            start_ok[held] &= self._in_time(walk[held], from_entry[held], few[held],
+                                            first[held], second[held])
         agent = rng.choice_cells(start_ok, "agent start")
 
         # Write the objects: the plentiful kind is keys on held-out-style levels, chests on train.
@@ -191,6 +188,22 @@ class KeysChests(Task):
         zeros = np.zeros(n, np.int64)
         return {"grid": grid, "agent": agent, "slots": slots, "kind": kind, "n_keys": n_keys,
                 "n_chests": n_chests, "held": zeros.copy(), "opened": zeros.copy(), "steps": zeros.copy()}
+
+    def _in_time(self, walk, from_entry, few, first, second):
+        """(m, H, W) bool: the start cells from which the plain route (the pocket's keys, then
+        the chests) finishes in time, for m held-out-style levels."""
+        ar = np.arange(len(walk))
+        from_a = G.distances(walk, G.one_hot_cells(walk.shape, first))
+        a_b = from_a[ar, second[:, 0], second[:, 1]].astype(np.int64)
+        entry_a = from_entry[ar, first[:, 0], first[:, 1]].astype(np.int64)
+        entry_b = from_entry[ar, second[:, 0], second[:, 1]].astype(np.int64)
+        to_entry = from_entry.astype(np.int64)
+        one = to_entry + entry_a[:, None, None]
+        two = 2 * (to_entry + 2 + np.minimum(entry_a, entry_b)[:, None, None]) + a_b[:, None, None]
+        route = np.where((few == 1)[:, None, None], one, two)
+        # In time, and paying more than its keys cost (1 key: 1 - 0.9 t/64 > 0.3 needs t <= 49),
+        # so that doing nothing is never optimal: no held-out level is degenerate.
+        return route <= np.where(few == 1, 49, self.max_steps - 2)[:, None, None]
 
     # -----------------------------------------------------------------------------------------
     def step(self, state, actions, t):

@@ -106,13 +106,13 @@ class LavaLand(Task):
         # lava. v always qualifies: its one 2-step way to u is through the gate (any other is >= 4
         # steps), and on train v, the gate and u are lava-free.
         at_u = G.one_hot_cells(shape, u)
-        (gateless, _), (_, burns) = _shortest_path_flags(walk, at_u, at_gate, lava)
+        gateless, burns = _shortest_path_flags(walk, at_u, at_gate, lava)
         cheese = rng.choice_cells(off_gate & ~gateless & (held | ~burns), "cheese cell")
         at_cheese = G.one_hot_cells(shape, cheese)
 
         # The agent, likewise: every shortest path to the cheese passes the gate (so on held-out
         # crosses lava), and on train none touches lava. u always qualifies, by the cheese's choice.
-        (gateless, _), (_, burns) = _shortest_path_flags(walk, at_cheese, at_gate, lava)
+        gateless, burns = _shortest_path_flags(walk, at_cheese, at_gate, lava)
         agent = rng.choice_cells(off_gate & ~gateless & (held | ~burns) & ~at_cheese, "agent start")
 
         grid = G.walls_to_grid(walls)
@@ -192,26 +192,27 @@ def _knock_out_walls(rng: G.LevelRNG, walls: np.ndarray, k: int) -> tuple[np.nda
     return walls, pos
 
 
-def _shortest_path_flags(passable: np.ndarray, sources: np.ndarray, *marked: np.ndarray):
+def _shortest_path_flags(passable: np.ndarray, sources: np.ndarray, avoid: np.ndarray, touch: np.ndarray):
     """For every cell, over the shortest paths from it to the nearest source (4-connected, through
-    `passable`, endpoints included), one pair per `marked` mask: (some path avoids the marked
-    cells, some path touches one). Both are False where no source is reachable. BFS on bit-packed
-    rows, layer by layer: a cell one layer out inherits from its neighbours in the layer before,
-    which are exactly its predecessors on shortest paths."""
+    `passable`, endpoints included): (some path avoids the `avoid` cells, some path touches a
+    `touch` cell). Both are False where no source is reachable. BFS on bit-packed rows, layer
+    by layer: a cell one layer out inherits from its neighbours in the layer before, which are
+    exactly its predecessors on shortest paths."""
     width = passable.shape[-1]
-    free = G.pack_rows(passable)
-    marks = np.stack([G.pack_rows(m) for m in marked])[:, None]                  # (m, 1, B, H)
+    avoid, touch = G.pack_rows(avoid), G.pack_rows(touch)
     frontier = G.pack_rows(sources & passable)
-    flags = np.stack([frontier & ~marks[:, 0], frontier & marks[:, 0]], axis=1)  # (m, 2, B, H)
-    seen, found = frontier.copy(), flags.copy()
+    unseen = G.pack_rows(passable) & ~frontier
+    flags = np.stack([frontier & ~avoid, frontier & touch])                  # (2, B, H)
+    found = flags.copy()
     while frontier.any():
-        frontier = G.spread(frontier) & free & ~seen
-        seen |= frontier
+        frontier = G.spread(frontier)
+        frontier &= unseen
+        unseen ^= frontier
         grown = G.spread(flags) & frontier
-        flags[:, 0] = grown[:, 0] & ~marks[:, 0]
-        flags[:, 1] = grown[:, 1] | (frontier & marks[:, 0])
+        flags[0] = grown[0] & ~avoid
+        flags[1] = grown[1] | (frontier & touch)
         found |= flags
-    return [(G.unpack_rows(f[0], width), G.unpack_rows(f[1], width)) for f in found]
+    return G.unpack_rows(found[0], width), G.unpack_rows(found[1], width)
 
 
 def _cost_to_go(enter: np.ndarray, targets: np.ndarray) -> np.ndarray:
