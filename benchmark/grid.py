@@ -512,9 +512,15 @@ def put_cells(grid: np.ndarray, pos: np.ndarray, code: np.ndarray) -> None:
     """Write the cell code (3,) at pos (n, 2) in each level of a C-contiguous grid (n, H, W, 3).
     Each cell is seen as one 3-byte item, so one scatter writes all three channels (3x faster
     at batch 1 than a write per channel)."""
+    put_flat(grid, flat_index(grid.shape, pos), code)
+
+
+def put_flat(grid: np.ndarray, cells: np.ndarray, code: np.ndarray) -> None:
+    """Write the cell code (3,) at flat cell indices (into grid.reshape(-1, 3)) of a C-contiguous
+    grid (n, H, W, 3), with one scatter."""
     if not grid.flags.c_contiguous:
-        raise ValueError("put_cells needs a C-contiguous grid")
-    grid.reshape(-1).view(_CELL).put(flat_index(grid.shape, pos), _cell_item(bytes(code)))
+        raise ValueError("put_flat needs a C-contiguous grid")
+    grid.reshape(-1).view(_CELL).put(cells, _cell_item(bytes(code)))
 
 
 @lru_cache(maxsize=256)

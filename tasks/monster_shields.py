@@ -167,7 +167,7 @@ class MonsterShields(Task):
         _move_monsters(state, t)
 
         floor = state["floor"]
-        under = floor[ar, agent[:, 0], agent[:, 1], 0]
+        under = G.object_at(floor, agent)
         got_shield = under == SHIELD[0]
         got_apple = under == APPLE[0]
         eaten = np.flatnonzero(got_shield | got_apple)
@@ -207,10 +207,9 @@ def _draw(state: dict) -> None:
         grid[carrying, 0, 1:G.SIZE - 1] = np.where(shown[..., None], HELD, grid[carrying, 0, 1:G.SIZE - 1])
     alive = state["alive"]
     if alive.any():
-        which = np.flatnonzero(alive)                                           # level * m + monster
-        monsters = state["monsters"].reshape(-1, 2)[which]
-        level = which // alive.shape[1]
-        grid.reshape(-1, 3)[(level * G.SIZE + monsters[:, 0]) * G.SIZE + monsters[:, 1]] = MONSTER
+        monsters = state["monsters"]
+        cells = (np.arange(len(alive))[:, None] * G.SIZE + monsters[..., 0]) * G.SIZE + monsters[..., 1]
+        G.put_flat(grid, cells[alive], MONSTER)
 
 
 MOVE_ROWS, MOVE_COLS = (G.MOVES[:, i].astype(np.int16)[:, None, None] for i in range(2))
@@ -244,12 +243,20 @@ def _move_monsters(state: dict, t) -> None:
     # ... then the moves, one monster after another: a cell held by another live monster blocks.
     # (A monster whose goal is its own cell ends there whether or not it counts as blocked, so
     # it need not be told apart from the others; dead monsters hold no cell: -1.)
+    # Live monsters hold distinct cells (none moves onto a held one), so a bitmap of the held
+    # cells answers "is the goal held?" in one read per monster.
     live = alive.T
-    cell = np.where(live, cand[G.STAY], -1)
+    cell = cand[G.STAY].copy()
+    level = np.arange(n) * (G.SIZE * G.SIZE)
+    held = np.zeros(n * G.SIZE * G.SIZE, bool)
+    held[(level + cell)[live]] = True
     for j in range(m):
-        move = live[j] & ~(cell == goal[j]).any(axis=0)
-        cell[j] = np.where(move, goal[j], cell[j])
-    cell = np.where(live, cell, cand[G.STAY])
+        target = level + goal[j]
+        moves = np.flatnonzero(live[j] & ~held.take(target))
+        if len(moves):
+            held[level[moves] + cell[j, moves]] = False
+            held[target[moves]] = True
+            cell[j, moves] = goal[j, moves]
     monsters[..., 0], monsters[..., 1] = (cell // G.SIZE).T, (cell % G.SIZE).T
 
 
