@@ -303,6 +303,19 @@ def one_hot_cells(shape: tuple, pos: np.ndarray) -> np.ndarray:
     return mask
 
 
+@lru_cache(maxsize=4)
+def _boxes(h: int, w: int) -> np.ndarray:
+    """(h, w, h, w) bool: for each cell, the 3x3 box around it (clipped at the grid's edge)."""
+    r, c = np.indices((h, w))
+    return (np.abs(r[:, :, None, None] - r) <= 1) & (np.abs(c[:, :, None, None] - c) <= 1)
+
+
+def box_around(shape: tuple, pos: np.ndarray) -> np.ndarray:
+    """(n, H, W) bool: the cell pos (n, 2) and its 8 neighbours in each level, i.e.
+    grow(one_hot_cells(shape, pos), diagonal=True), read from a table."""
+    return _boxes(*shape[1:3])[pos[:, 0], pos[:, 1]]
+
+
 def region_mask(rows: slice, cols: slice) -> np.ndarray:
     """(SIZE, SIZE) bool mask of a rectangular region."""
     mask = np.zeros((SIZE, SIZE), bool)

@@ -144,9 +144,11 @@ class FollowGuide(Task):
         grid = G.empty_room(n)
         beacons = np.zeros((n, k, 2), np.int64)
         taken = np.zeros(shape, bool)
+        near = np.zeros(shape, bool)                  # the beacons and their 8 neighbours
         for j in range(k):
-            beacons[:, j] = rng.choice_cells(INTERIOR & ~G.grow(taken, diagonal=True), "beacon cell")
+            beacons[:, j] = rng.choice_cells(INTERIOR & ~near, "beacon cell")
             taken |= G.one_hot_cells(shape, beacons[:, j])
+            near |= G.box_around(shape, beacons[:, j])
             grid[ar, beacons[:, j, 0], beacons[:, j, 1]] = (BEACON, BEACON_COLORS[j], 0)
         agent = rng.choice_cells(INTERIOR & ~taken, "agent start")
         guide = rng.choice_cells(INTERIOR & ~taken & ~G.one_hot_cells(shape, agent), "guide start")

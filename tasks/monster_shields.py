@@ -78,6 +78,9 @@ TRAIN_STEPS, HELDOUT_STEPS = 25, 200
 BETA = 3.0                                   # monster inverse temperature (jaxgmg default)
 CHASE_WEIGHT = np.exp(-BETA * np.arange(3))  # a move changes the distance by -1, 0 or +1
 INTERIOR = G.region_mask(slice(1, G.SIZE - 1), slice(1, G.SIZE - 1))
+_ROWS, _COLS = np.indices((G.SIZE, G.SIZE))
+# FAR_FROM[r, c]: the cells at least 3 steps (Manhattan) from (r, c), where monsters may start.
+FAR_FROM = (np.abs(_ROWS[:, :, None, None] - _ROWS) + np.abs(_COLS[:, :, None, None] - _COLS)) >= 3
 _NPC_KEY = np.uint64(G.stable_hash64("MonsterShields/monsters"))
 
 
@@ -129,17 +132,15 @@ class MonsterShields(Task):
         grid = G.empty_room(n)
         shape = (n, G.SIZE, G.SIZE)
         taken = np.zeros(shape, bool)
-        items = np.zeros(shape, bool)
+        near_items = np.zeros(shape, bool)          # the items and their 8 neighbours
         agent = rng.choice_cells(np.broadcast_to(INTERIOR, shape), "agent start")
         taken |= G.one_hot_cells(shape, agent)
         for i in range(N_APPLES + N_SHIELDS):       # apples and shields pairwise two cells apart
-            pos = rng.choice_cells(INTERIOR & ~taken & ~G.grow(items, diagonal=True), "item cell")
+            pos = rng.choice_cells(INTERIOR & ~taken & ~near_items, "item cell")
             G.place(grid, pos, APPLE if i < N_APPLES else SHIELD)
-            hit = G.one_hot_cells(shape, pos)
-            items |= hit
-            taken |= hit
-        rows, cols = np.indices((G.SIZE, G.SIZE))
-        far = (np.abs(rows[None] - agent[:, 0, None, None]) + np.abs(cols[None] - agent[:, 1, None, None])) >= 3
+            taken |= G.one_hot_cells(shape, pos)
+            near_items |= G.box_around(shape, pos)
+        far = FAR_FROM[agent[:, 0], agent[:, 1]]
         monsters = np.zeros((n, N_MONSTERS, 2), np.int64)
         for j in range(N_MONSTERS):
             monsters[:, j] = rng.choice_cells(INTERIOR & ~taken & far, "monster cell")
