@@ -226,9 +226,9 @@ def _move_monsters(state: dict, t) -> None:
     # integers laid out (move, monster, level), so that numpy's inner loops run over the batch ...
     rows, cols = monsters[..., 0].T.astype(np.int16), monsters[..., 1].T.astype(np.int16)   # (m, n)
     cand_r, cand_c = rows[None] + MOVE_ROWS, cols[None] + MOVE_COLS                         # (5, m, n)
-    inside = (cand_r >= 1) & (cand_r <= G.SIZE - 2) & (cand_c >= 1) & (cand_c <= G.SIZE - 2)
-    cand_r = np.where(inside, cand_r, rows[None])                            # a wall: stay
-    cand_c = np.where(inside, cand_c, cols[None])
+    for cand_x in (cand_r, cand_c):   # a wall: stay (a move changes one coordinate: clip each)
+        np.maximum(cand_x, 1, out=cand_x)
+        np.minimum(cand_x, G.SIZE - 2, out=cand_x)
     dist = np.abs(cand_r - agent[:, 0].astype(np.int16)) + np.abs(cand_c - agent[:, 1].astype(np.int16))
     weight = CHASE_WEIGHT[dist - dist.min(axis=0)]                           # softmax numerators
     cum = np.empty_like(weight)
@@ -238,9 +238,7 @@ def _move_monsters(state: dict, t) -> None:
     u = _npc_uniform(state["npc_key"], t, m)
     pick = np.minimum((cum < u * cum[-1]).sum(axis=0), 4)                   # (m, n)
     cand = cand_r * G.SIZE + cand_c                                          # one int per cell
-    goal = cand[0].copy()
-    for a in range(1, len(cand)):
-        np.copyto(goal, cand[a], where=pick == a)
+    goal = np.take_along_axis(cand, pick[None], axis=0)[0]
     # ... then the moves, one monster after another: a cell held by another live monster blocks.
     # (A monster whose goal is its own cell ends there whether or not it counts as blocked, so
     # it need not be told apart from the others; dead monsters hold no cell: -1.)
