@@ -40,7 +40,7 @@ class BatchedCore:
             if len(slots) != self.num:
                 raise RuntimeError("the first load must fill every slot")
             self.state = {k: np.array(v)[np.argsort(slots)] for k, v in levels.items()}
-        elif len(slots) == self.num and np.array_equal(slots, self._every_slot):
+        elif len(slots) == self.num and (self.num == 1 or np.array_equal(slots, self._every_slot)):
             for key, value in levels.items():   # every slot in order (one-step tasks): a plain copy
                 np.copyto(self.state[key], value)
         else:
