@@ -2,7 +2,9 @@
 
 Batch 1 is a plain `gymnasium.make` env (its wrappers included); larger batches are the native
 vector env from `gymnasium.make_vec`. Observations are produced and autoresets (level
-generation) happen inside the timed loop. Each cell is the median of several timed runs.
+generation) happen inside the timed loop. Each cell is the median of several timed samples,
+taken in rounds: every cell (the compared library's too) is sampled once per round, so that a
+machine whose speed drifts during the run shifts every cell alike.
 
 `--compare minigrid` times a Minigrid maze (SimpleCrossingS11N5, one env: Minigrid's vector
 envs do not help) in the same run and prints our speed as a multiple of it. `--scoring` times
@@ -37,16 +39,28 @@ def _steps_per_second(step, actions: np.ndarray, seconds: float) -> float:
             return n * batch / (now - start)
 
 
-def _median_rate(env, step, actions, seconds: float, repeats: int) -> float:
-    env.reset(seed=0)
-    _steps_per_second(step, actions, min(0.2, seconds))           # warm up
-    rate = float(np.median([_steps_per_second(step, actions, seconds) for _ in range(repeats)]))
-    env.close()
-    return rate
+class Timed:
+    """One cell of the table: a step function under fixed random actions, reset and warmed up
+    once, then sampled in rounds. The speedtest samples every cell once per round, so a machine
+    whose speed drifts during the run slows every cell alike and ratios stay fair."""
+
+    def __init__(self, env, step, actions: np.ndarray):
+        self.env, self.step, self.actions = env, step, actions
+        self.samples: list[float] = []
+        env.reset(seed=0)
+        _steps_per_second(step, actions, 0.2)                   # warm up
+
+    def sample(self, seconds: float) -> None:
+        self.samples.append(_steps_per_second(self.step, self.actions, seconds))
+
+    def result(self) -> float:
+        """The median of the samples (the env is closed)."""
+        self.env.close()
+        return float(np.median(self.samples))
 
 
-def single_env_rate(env_id: str, n_actions: int, seconds: float, repeats: int) -> float:
-    """Steps/s of one `gymnasium.make` env under uniform random actions, resets included."""
+def single_env(env_id: str, n_actions: int) -> Timed:
+    """One `gymnasium.make` env under uniform random actions, resets included."""
     env = gym.make(env_id)
 
     def step(a):
@@ -54,31 +68,31 @@ def single_env_rate(env_id: str, n_actions: int, seconds: float, repeats: int) -
         if terminated or truncated:
             env.reset()
     actions = np.array([int(a) for a in np.random.default_rng(0).integers(0, n_actions, 4096)], dtype=object)
-    return _median_rate(env, step, actions, seconds, repeats)
+    return Timed(env, step, actions)
 
 
-def measure(env_id: str, batch: int, seconds: float, repeats: int) -> float:
+def proxybench_env(env_id: str, batch: int) -> Timed:
     if batch == 1:
-        return single_env_rate(env_id, 5, seconds, repeats)
+        return single_env(env_id, 5)
     env = gym.make_vec(env_id, num_envs=batch)
     actions = np.random.default_rng(0).integers(0, 5, size=(256, batch))
-    return _median_rate(env, env.step, actions, seconds, repeats)
+    return Timed(env, env.step, actions)
 
 
 MINIGRID_ID = "MiniGrid-SimpleCrossingS11N5-v0"
 
 
-def measure_minigrid(seconds: float, repeats: int) -> float:
+def minigrid_env() -> Timed:
     """Minigrid's maze, one env, random turn/forward actions (its navigation actions)."""
     import minigrid  # noqa: F401  (registers its envs; the `bench` extra)
 
-    return single_env_rate(MINIGRID_ID, 3, seconds, repeats)
+    return single_env(MINIGRID_ID, 3)
 
 
 XMINIGRID_ID = "MiniGrid-FourRooms"
 
 
-def measure_xminigrid(batch: int, seconds: float, repeats: int) -> float:
+def xminigrid_env(batch: int) -> Timed:
     """xland-minigrid (JAX, on the CPU): jit(vmap(step)) with its auto-reset wrapper over `batch`
     environments, uniform random actions pre-drawn on the device; observations included."""
     import jax
@@ -95,7 +109,7 @@ def measure_xminigrid(batch: int, seconds: float, repeats: int) -> float:
     def one(a):
         state["ts"] = step(params, state["ts"], a)
 
-    class _Env:  # the interface `_median_rate` expects
+    class _Env:  # the interface `Timed` expects
         def reset(self, seed=None):
             jax.block_until_ready(state["ts"])
 
@@ -105,7 +119,7 @@ def measure_xminigrid(batch: int, seconds: float, repeats: int) -> float:
     def step_blocking(a):  # dispatch is asynchronous: block on each call so the time counts the work
         one(a)
         jax.block_until_ready(state["ts"].observation)
-    return _median_rate(_Env(), step_blocking, actions, seconds, repeats)
+    return Timed(_Env(), step_blocking, actions)
 
 
 def batch_memory(env_id: str, batch: int) -> int:
@@ -157,30 +171,29 @@ def speedtest(args) -> int:
 
     tasks = parse_task_list(args.tasks)
     batches = [int(b) for b in str(args.batch).split(",") if b.strip()]
-    records = []
-    for name in tasks:
-        env_id = get_task(name).env_id("train")
-        for batch in batches:
-            sps = measure(env_id, batch, args.seconds, args.repeats)
-            records.append({"library": "proxybench", "task": name, "batch": batch, "steps_per_second": round(sps)})
     compare = [c.strip() for c in (args.compare or "").split(",") if c.strip()]
     for library in compare:
         if library not in ("minigrid", "xminigrid"):
             print(f"proxybench: --compare {library}: not supported (minigrid, xminigrid)", file=sys.stderr)
             return 1
-        try:
+    cells = {("proxybench", name, batch): proxybench_env(get_task(name).env_id("train"), batch)
+             for name in tasks for batch in batches}
+    try:
+        for library in compare:
             if library == "minigrid":
-                records.append({"library": "minigrid", "task": MINIGRID_ID, "batch": 1,
-                                "steps_per_second": round(measure_minigrid(args.seconds, args.repeats))})
+                cells["minigrid", MINIGRID_ID, 1] = minigrid_env()
             else:
                 for batch in batches:
-                    sps = measure_xminigrid(batch, args.seconds, args.repeats)
-                    records.append({"library": "xminigrid", "task": XMINIGRID_ID, "batch": batch,
-                                    "steps_per_second": round(sps)})
-        except ImportError:
-            print(f"proxybench: --compare {library} needs {library} installed (minigrid: the bench extra; "
-                  "xminigrid: JAX, in an environment of its own)", file=sys.stderr)
-            return 1
+                    cells["xminigrid", XMINIGRID_ID, batch] = xminigrid_env(batch)
+    except ImportError:
+        print(f"proxybench: --compare {library} needs {library} installed (minigrid: the bench extra; "
+              "xminigrid: JAX, in an environment of its own)", file=sys.stderr)
+        return 1
+    for round_ in range(args.repeats):  # every cell once per round (see `Timed`)
+        for timed in cells.values():
+            timed.sample(args.seconds)
+    records = [{"library": library, "task": task, "batch": batch, "steps_per_second": round(timed.result())}
+               for (library, task, batch), timed in cells.items()]
     extra = {}
     if args.memory:
         extra["memory_bytes_batch_1024"] = {name: batch_memory(get_task(name).env_id("train"), 1024) for name in tasks}
@@ -194,7 +207,7 @@ def speedtest(args) -> int:
         if r["library"] == "proxybench":
             table.setdefault(r["task"], {})[r["batch"]] = r["steps_per_second"]
     rows = [[task] + [f"{by[b]:,}" for b in batches] for task, by in table.items()]
-    print(f"random-policy steps/s (median of {args.repeats} x {args.seconds:g}s; observation and "
+    print(f"random-policy steps/s (median of {args.repeats} rounds x {args.seconds:g}s; observation and "
           f"resets included) on {platform.machine()}, {platform.python_implementation()} "
           f"{platform.python_version()}, numpy {np.__version__}")
     print(tabulate(rows, headers=["task"] + [f"B={b}" for b in batches], tablefmt="github",

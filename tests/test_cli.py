@@ -123,3 +123,24 @@ def test_score_a_folder_of_submissions(tmp_path, capsys):
                  "--quiet", "--in-process"]) == 0
     assert (tmp_path / "baselines" / "random" / "results.json").exists()
     assert (tmp_path / "baselines" / "second" / "results.json").exists()
+
+
+def test_speedtest_smoke(capsys):
+    """A short speedtest in both formats: every cell measured, in every round (not a timing
+    assertion: only that the numbers exist and are positive)."""
+    args = ["speedtest", "--tasks", "RedDoor,MonsterShields", "--batch", "1,8", "--seconds", "0.02", "--repeats", "2"]
+    assert main(args + ["--format", "json", "--memory"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    cells = {(r["task"], r["batch"]) for r in report["records"] if r["library"] == "proxybench"}
+    assert cells == {(t, b) for t in ("RedDoor", "MonsterShields") for b in (1, 8)}
+    assert all(r["steps_per_second"] > 0 for r in report["records"])
+    assert set(report["memory_bytes_batch_1024"]) == {"RedDoor", "MonsterShields"}
+    assert main(args) == 0
+    table = capsys.readouterr().out
+    assert "median of 2 rounds" in table and "| RedDoor" in table and "B=8" in table
+
+
+def test_speedtest_rejects_an_unknown_library(capsys):
+    assert main(["speedtest", "--tasks", "RedDoor", "--batch", "2", "--seconds", "0.01", "--repeats", "1",
+                 "--compare", "procgen"]) == 1
+    assert "--compare procgen: not supported" in capsys.readouterr().err
