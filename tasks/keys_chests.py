@@ -93,6 +93,7 @@ import numpy as np
 from benchmark import grid as G
 from benchmark.task import Task
 
+EMPTY = G.cell("empty")
 KEY = G.cell("key", "yellow")
 HELD = G.cell("key", "yellow", "active")
 CHEST = G.cell("chest", "brown")
@@ -208,10 +209,13 @@ class KeysChests(Task):
     # -----------------------------------------------------------------------------------------
     def step(self, state, actions, t):
         grid, agent = state["grid"], state["agent"]
-        target = G.step_from(agent, actions)
-        ok = INTERIOR[target[:, 0], target[:, 1]] & (G.object_at(grid, target) != WALL[0])
-        agent[:] = np.where(ok[:, None], target, agent)
-        under = G.at(grid, agent)
+        step = G.MOVES.take(actions, axis=0)
+        target = agent + step
+        ok = INTERIOR.reshape(-1).take(target[:, 0] * G.SIZE + target[:, 1]) & (G.object_at(grid, target) != WALL[0])
+        step *= ok[:, None]                      # a blocked move is no move (row 0 shows the keys held)
+        agent += step
+        cells = G.flat_index(grid.shape, agent)
+        under = grid.reshape(-1, 3).take(cells, axis=0)
         got_key = under[:, 0] == KEY[0]
         opens = (under[:, 0] == CHEST[0]) & (under[:, 2] != USED) & (state["held"] > 0)
         state["steps"][:] = t
@@ -219,10 +223,8 @@ class KeysChests(Task):
         if not events.any():  # most steps of a small batch: nothing picked, nothing opened
             zero = np.zeros(len(agent))
             return zero, zero.copy(), state["opened"] >= np.minimum(state["n_keys"], state["n_chests"])
-        rows = np.flatnonzero(got_key)
-        grid[rows, agent[rows, 0], agent[rows, 1]] = 0
-        rows = np.flatnonzero(opens)
-        grid[rows, agent[rows, 0], agent[rows, 1], 2] = USED
+        G.put_flat(grid, cells[got_key], EMPTY)             # the key is picked up
+        grid.reshape(-1)[3 * cells[opens] + 2] = USED       # the chest is opened
         state["held"] += got_key.astype(np.int64) - opens
         state["opened"] += opens
         _draw_inventory(grid, state["held"], np.flatnonzero(events))
