@@ -156,11 +156,16 @@ class LevelRNG:
         return self.random((k,))
 
 
-# _NTH_BIT[byte, j]: the position (little-endian bit order) of the j-th set bit of `byte`.
-_NTH_BIT = np.zeros((256, 8), np.int64)
-for _byte in range(256):
-    _set = [bit for bit in range(8) if _byte >> bit & 1]
-    _NTH_BIT[_byte, :len(_set)] = _set
+def _nth_bit_table() -> np.ndarray:
+    """table[byte, j]: the position (little-endian bit order) of the j-th set bit of `byte`."""
+    table = np.zeros((256, 8), np.int64)
+    for byte in range(256):
+        bits = [bit for bit in range(8) if byte >> bit & 1]
+        table[byte, :len(bits)] = bits
+    return table
+
+
+_NTH_BIT = _nth_bit_table()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,8 +256,8 @@ def walls_to_grid(walls: np.ndarray) -> np.ndarray:
 
 def place(grid: np.ndarray, pos: np.ndarray, code: np.ndarray, where: np.ndarray | None = None) -> None:
     """Write one cell code at pos (n, 2) in each level (only where `where` is True)."""
-    idx = np.arange(len(grid)) if where is None else np.flatnonzero(where)
-    grid[idx, pos[idx, 0], pos[idx, 1]] = code
+    cells = flat_index(grid.shape, pos)
+    put_flat(grid, cells if where is None else cells[where], code)
 
 
 def is_type(grid: np.ndarray, obj: str) -> np.ndarray:
@@ -269,11 +274,13 @@ def flat_index(shape: tuple, pos: np.ndarray) -> np.ndarray:
     """Index of each level's cell `pos` (n, 2) into grid.reshape(-1, 3) of a (n, H, W, 3) grid."""
     n, h, w = shape[:3]
     if n == 1:  # one level (a plain gymnasium env): one call instead of four
-        return pos.dot(_ROW_COL[w])
+        return pos.dot(_row_col(w))
     return _level_offsets(n, h * w) + pos[:, 0] * w + pos[:, 1]
 
 
-_ROW_COL = {w: np.array([w, 1]) for w in range(1, 2 * SIZE)}
+@lru_cache(maxsize=8)
+def _row_col(w: int) -> np.ndarray:
+    return np.array([w, 1])
 
 
 def at(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:
