@@ -70,7 +70,7 @@ class ProxyEnv(gym.Env):
         self.observation_space, self.action_space = OBSERVATION_SPACE, ACTION_SPACE
         self.core = BatchedCore(self.task, split, 1)
         self._seeds = _LevelSeeds(num_levels)
-        self._levels = LevelStream(self.task, split, self._seeds, chunk=64)
+        self._levels = LevelStream(self.task, split, self._seeds, chunk=256)  # 256 at a time: numpy overhead amortised
 
     def reset(self, *, seed=None, options=None):
         if seed is not None or self._np_random is None:
