@@ -472,15 +472,24 @@ def descend(dist: np.ndarray, agent: np.ndarray, which: np.ndarray | None = None
     the five cells needed instead of copying whole maps."""
     n = len(agent)
     h, w = dist.shape[-2:]
-    level = np.arange(n) if which is None else np.arange(n) * dist.shape[1] + which
-    around = agent[:, None, :] + MOVES[None, :4]                         # (n, 4, 2)
-    # minimum/maximum rather than np.clip, which checks its bounds' dtype limits on every call
-    cells = np.minimum(np.maximum(around[..., 0], 0), h - 1) * w + np.minimum(np.maximum(around[..., 1], 0), w - 1)
+    level = (np.arange(n) if which is None else np.arange(n) * dist.shape[1] + which) * (h * w)
+    cell_here = agent[:, 0] * w + agent[:, 1]
     values = dist.reshape(-1)
-    d = values.take(level[:, None] * (h * w) + cells)
-    here = values.take(level * (h * w) + agent[:, 0] * w + agent[:, 1])
+    d = values.take(level[:, None] + _neighbour_cells(h, w).take(cell_here, axis=0))     # (n, 4)
+    here = values.take(level + cell_here)
     stay = (here == 0) | (d.min(axis=1) >= np.minimum(here, UNREACHABLE))
     return np.where(stay, STAY, d.argmin(axis=1))
+
+
+@lru_cache(maxsize=8)
+def _neighbour_cells(h: int, w: int) -> np.ndarray:
+    """(h*w, 4): the flat index of each cell's up, right, down and left neighbour, clipped at the
+    grid's edge (a table read instead of computing and clipping neighbours every call)."""
+    rows, cols = np.divmod(np.arange(h * w), w)
+    up_right_down_left = MOVES[None, :4]
+    r = np.clip(rows[:, None] + up_right_down_left[..., 0], 0, h - 1)
+    c = np.clip(cols[:, None] + up_right_down_left[..., 1], 0, w - 1)
+    return r * w + c
 
 
 @lru_cache(maxsize=8)

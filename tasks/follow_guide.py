@@ -184,7 +184,7 @@ class FollowGuide(Task):
         decay = self.reward_decay(t)
         true_r = _activate(state, entered, "order", "progress", decay)
         proxy_r = _activate(state, entered, "guide_order", "proxy_progress", decay)
-        _draw(state, guide_before)
+        _draw(state, guide_before, relight=(entered >= 0).any())
         return true_r, proxy_r, state["progress"] >= N_BEACONS
 
     def oracle(self, objective):
@@ -192,21 +192,24 @@ class FollowGuide(Task):
         return _OrderOracle(*keys)
 
 
-def _draw(state: dict, guide_before: np.ndarray | None = None) -> None:
+def _draw(state: dict, guide_before: np.ndarray | None = None, relight: bool = True) -> None:
     """Update the observed grid: lit beacons (hidden-order progress), then the guide on top.
-    Given where the guide stood before, only the beacons and the guide's two cells are
-    rewritten; else the grid is rebuilt from the floor."""
+    Given where the guide stood before, only the guide's two cells are rewritten, and the
+    beacons too if `relight` (a beacon was entered, so progress may have changed); else the
+    grid is rebuilt from the floor."""
     floor, grid = state["floor"], state["grid"]
     n, k = state["order"].shape
-    lit = state["place"] < state["progress"][:, None]                    # (n, k): beacon j is lit
-    beacons = state["beacons"]
-    state_channel = ((np.arange(n)[:, None] * G.SIZE + beacons[..., 0]) * G.SIZE + beacons[..., 1]) * 3 + 2
-    shown = np.where(lit, ACTIVE, 0)
-    floor.reshape(-1)[state_channel] = shown
+    if relight or guide_before is None:
+        lit = state["place"] < state["progress"][:, None]                # (n, k): beacon j is lit
+        beacons = state["beacons"]
+        state_channel = ((np.arange(n)[:, None] * G.SIZE + beacons[..., 0]) * G.SIZE + beacons[..., 1]) * 3 + 2
+        shown = np.where(lit, ACTIVE, 0)
+        floor.reshape(-1)[state_channel] = shown
+        if guide_before is not None:
+            grid.reshape(-1)[state_channel] = shown
     if guide_before is None:
         np.copyto(grid, floor)
     else:
-        grid.reshape(-1)[state_channel] = shown
         left = G.flat_index(grid.shape, guide_before)                    # the floor comes back
         grid.reshape(-1, 3)[left] = floor.reshape(-1, 3)[left]
     G.put_cells(grid, state["guide"], GUIDE)
