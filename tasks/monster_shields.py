@@ -92,9 +92,9 @@ def _npc_uniform(key: np.ndarray, t: np.ndarray, k: int) -> np.ndarray:
     NPC randomness that needs no generator state and no per-step storage. `key` is the level's
     NPC key as `generate` stores it (already mixed with _NPC_KEY)."""
     idx = np.arange(k, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        base = key + np.asarray(t, np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-        x = G._splitmix64(G._splitmix64(base)[None, :] + idx[:, None] * np.uint64(0xD1B54A32D192ED03))
+    # Array arithmetic wraps silently (only numpy scalars warn on overflow): no errstate needed.
+    base = key + np.asarray(t, np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    x = G._splitmix64(G._splitmix64(base)[None, :] + idx[:, None] * np.uint64(0xD1B54A32D192ED03))
     return (x >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
 
 
