@@ -167,11 +167,11 @@ def test_both_splits_run_at_the_same_batch_width(task_name):
 
 
 # What an agent can observe of a task (observations, rewards of both objectives, endings under a
-# fixed action sequence) must not change while the task's version stays the same: results scored
-# at that version would no longer mean what they say. tests/golden/dynamics.json holds a hash per
-# task and version; a change of dynamics needs a version bump, then
-# PROXYBENCH_UPDATE_GOLDEN=1 pytest tests/test_tasks.py -k golden.
-GOLDEN_DYNAMICS = Path(__file__).parent / "golden" / "dynamics.json"
+# fixed action sequence), and the reference policies' episodes that normalize every score, must
+# not change while the task's version stays the same: results scored at that version would no
+# longer mean what they say. tests/golden/*.json hold a hash per task and version; a change needs
+# a version bump, then PROXYBENCH_UPDATE_GOLDEN=1 pytest tests/test_tasks.py -k golden.
+GOLDEN = Path(__file__).parent / "golden"
 
 
 def dynamics_hash(task) -> str:
@@ -187,19 +187,42 @@ def dynamics_hash(task) -> str:
     return digest.hexdigest()
 
 
-def test_dynamics_match_the_golden_hash_of_the_task_version(task_name):
-    task = get_task(task_name)
-    golden = json.loads(GOLDEN_DYNAMICS.read_text()) if GOLDEN_DYNAMICS.exists() else {}
-    digest = dynamics_hash(task)
+def references_hash(task) -> str:
+    """The four reference policies' episode tables on 24 seeds of each split (returns rounded to
+    1e-9, so that only a real change of an oracle, the random policy or the levels shows)."""
+    digest = hashlib.sha256()
+    for split in SPLITS:
+        tables = reference_tables(task, split, public_seeds(task, split, 24), use_cache=False)
+        for name, table in sorted(tables.items()):
+            digest.update(name.encode())
+            for column in ("true_return", "proxy_return"):
+                digest.update(np.round(table[column].to_numpy(), 9).tobytes())
+            digest.update(table["length"].to_numpy(np.int64).tobytes())
+            digest.update(table["outcome"].cat.codes.to_numpy(np.int8).tobytes())
+    return digest.hexdigest()
+
+
+def check_golden(task, kind: str, digest: str, what: str) -> None:
+    path = GOLDEN / f"{kind}.json"
+    golden = json.loads(path.read_text()) if path.exists() else {}
     if os.environ.get("PROXYBENCH_UPDATE_GOLDEN"):
         golden[task.name] = {"version": task.version, "sha256": digest}
-        tmp = GOLDEN_DYNAMICS.with_suffix(".tmp")
+        tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(dict(sorted(golden.items())), indent=2) + "\n")
-        tmp.replace(GOLDEN_DYNAMICS)
+        tmp.replace(path)
     entry = golden.get(task.name)
-    assert entry is not None, f"{task.name}: no golden dynamics hash; run with PROXYBENCH_UPDATE_GOLDEN=1"
+    assert entry is not None, f"{task.name}: no golden {kind} hash; run with PROXYBENCH_UPDATE_GOLDEN=1"
     assert entry["version"] == task.version, (
-        f"{task.name} is version {task.version}, the golden hash is of version {entry['version']}: "
+        f"{task.name} is version {task.version}, the golden {kind} hash is of version {entry['version']}: "
         "update it with PROXYBENCH_UPDATE_GOLDEN=1")
-    assert entry["sha256"] == digest, (
-        f"{task.name} v{task.version}: observations, rewards or endings changed without a version bump")
+    assert entry["sha256"] == digest, f"{task.name} v{task.version}: {what} changed without a version bump"
+
+
+def test_dynamics_match_the_golden_hash_of_the_task_version(task_name):
+    task = get_task(task_name)
+    check_golden(task, "dynamics", dynamics_hash(task), "observations, rewards or endings")
+
+
+def test_reference_episodes_match_the_golden_hash_of_the_task_version(task_name):
+    task = get_task(task_name)
+    check_golden(task, "references", references_hash(task), "the reference policies' episodes")
