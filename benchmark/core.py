@@ -43,6 +43,7 @@ class BatchedCore:
         elif len(slots) == self.num and (self.num == 1 or np.array_equal(slots, self._every_slot)):
             for key, value in levels.items():   # every slot in order (one-step tasks): a plain copy
                 np.copyto(self.state[key], value)
+            slots = slice(None)
         else:
             for key, value in levels.items():
                 self.state[key][slots] = value
