@@ -271,11 +271,15 @@ def _level_offsets(n: int, cells: int) -> np.ndarray:
 
 
 def flat_index(shape: tuple, pos: np.ndarray) -> np.ndarray:
-    """Index of each level's cell `pos` (n, 2) into grid.reshape(-1, 3) of a (n, H, W, 3) grid."""
+    """Index of each level's cell `pos` (n, 2), or cells (n, k, 2), into grid.reshape(-1, 3) of a
+    (n, H, W, 3) grid."""
     n, h, w = shape[:3]
     if n == 1:  # one level (a plain gymnasium env): one call instead of four
         return pos.dot(_row_col(w))
-    return _level_offsets(n, h * w) + pos[:, 0] * w + pos[:, 1]
+    offsets = _level_offsets(n, h * w)
+    if pos.ndim > 2:
+        offsets = offsets.reshape(n, *(1,) * (pos.ndim - 2))
+    return offsets + pos[..., 0] * w + pos[..., 1]
 
 
 @lru_cache(maxsize=8)
@@ -296,11 +300,6 @@ def object_at(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:
 def same_cell(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(n,) bool: positions a and b (n, 2) are the same cell (faster than .all(axis=1))."""
     return (a[:, 0] == b[:, 0]) & (a[:, 1] == b[:, 1])
-
-
-def step_from(pos: np.ndarray, actions: np.ndarray) -> np.ndarray:
-    """pos (n, 2) moved one cell by each action (n,), walls not considered."""
-    return pos + MOVES.take(actions, axis=0)
 
 
 def one_hot_cells(shape: tuple, pos: np.ndarray) -> np.ndarray:
@@ -346,14 +345,18 @@ def passable_table(blocking: tuple[str, ...]) -> np.ndarray:
 
 
 def move_agents(state: dict, actions: np.ndarray, blocking: tuple[str, ...] = ("wall",),
-                active: np.ndarray | None = None) -> np.ndarray:
+                active: np.ndarray | None = None, region: np.ndarray | None = None) -> np.ndarray:
     """Move every level's agent one cell; blocked moves leave it in place. Returns the new pos.
 
-    The grid has a wall border, so a move never leaves it. `active` (B,) bool freezes the rest.
+    The grid has a wall border, so a move never leaves it. `active` (B,) bool freezes the rest;
+    `region` (H, W) bool, if given, is where the agent may go (e.g. not the inventory row).
     """
     agent, grid = state["agent"], state["grid"]
     step = MOVES.take(actions, axis=0)
-    free = passable_table(blocking).take(object_at(grid, agent + step))
+    target = agent + step
+    free = passable_table(blocking).take(object_at(grid, target))
+    if region is not None:
+        free &= region.reshape(-1).take(target[:, 0] * region.shape[1] + target[:, 1])
     if active is not None:
         free &= active
     step *= free[:, None]          # a blocked move becomes no move (faster than a `where` on rows)

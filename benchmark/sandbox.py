@@ -36,7 +36,6 @@ import select
 import shutil
 import signal
 import stat
-import struct
 import subprocess
 import sys
 import tempfile
@@ -47,11 +46,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .agent_bootstrap import ACT, CPU_EXIT, HEADER, IN_SHM, STAY_AWAKE  # the protocol, defined once
 from .submission import RESULTS, Manifest
 
 BOOTSTRAP = Path(__file__).with_name("agent_bootstrap.py")
-HEADER = struct.Struct("<cI")
-ACT = struct.Struct("<IIII")
 MAX_MESSAGE = 4096         # longest error message accepted from an agent process
 MAX_STATUS = 64            # longest hello / exit status
 PIPE_SIZE = 1 << 20        # room for a whole batch of observations in the pipe
@@ -63,7 +61,6 @@ DEFAULT_USER = "nobody"
 SPIN_SECONDS = 0.002       # wait for a reply awake this long before sleeping (see _recv)
 AGENT_SPIN_SECONDS = 0.002  # the agent process, for the next batch, when told to stay awake
 F_SETPIPE_SZ = 1031
-IN_SHM, STAY_AWAKE = 1, 2  # flags of an act request (see agent_bootstrap)
 
 
 @dataclass(frozen=True)
@@ -667,7 +664,7 @@ class Sandbox:
         self._fail(f"{what}: malformed reply from the agent process")
 
     def _ended(self, status: str) -> str:
-        if status == "cpu":
+        if status == CPU_EXIT:
             return f"CPU time limit of {self.limits.cpu_seconds} s exceeded (--cpu-seconds)"
         kind, _, value = status.partition(" ")
         if kind == "signal" and value.isdigit():

@@ -198,11 +198,9 @@ def _draw(state: dict, guide_before: np.ndarray | None = None, relight: bool = T
     beacons too if `relight` (a beacon was entered, so progress may have changed); else the
     grid is rebuilt from the floor."""
     floor, grid = state["floor"], state["grid"]
-    n, k = state["order"].shape
     if relight or guide_before is None:
         lit = state["place"] < state["progress"][:, None]                # (n, k): beacon j is lit
-        beacons = state["beacons"]
-        state_channel = ((np.arange(n)[:, None] * G.SIZE + beacons[..., 0]) * G.SIZE + beacons[..., 1]) * 3 + 2
+        state_channel = 3 * G.flat_index(grid.shape, state["beacons"]) + 2
         shown = np.where(lit, ACTIVE, 0)
         floor.reshape(-1)[state_channel] = shown
         if guide_before is not None:

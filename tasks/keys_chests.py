@@ -208,12 +208,8 @@ class KeysChests(Task):
 
     # -----------------------------------------------------------------------------------------
     def step(self, state, actions, t):
-        grid, agent = state["grid"], state["agent"]
-        step = G.MOVES.take(actions, axis=0)
-        target = agent + step
-        ok = INTERIOR.reshape(-1).take(target[:, 0] * G.SIZE + target[:, 1]) & (G.object_at(grid, target) != WALL[0])
-        step *= ok[:, None]                      # a blocked move is no move (row 0 shows the keys held)
-        agent += step
+        grid = state["grid"]
+        agent = G.move_agents(state, actions, region=INTERIOR)      # row 0 shows the keys held
         cells = G.flat_index(grid.shape, agent)
         under = grid.reshape(-1, 3).take(cells, axis=0)
         got_key = under[:, 0] == KEY[0]

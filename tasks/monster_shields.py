@@ -159,12 +159,7 @@ class MonsterShields(Task):
         return state
 
     def step(self, state, actions, t):
-        n = len(actions)
-        ar = np.arange(n)
-        agent = state["agent"]
-        target = G.step_from(agent, actions)
-        inside = INTERIOR[target[:, 0], target[:, 1]]
-        agent[:] = np.where(inside[:, None], target, agent)
+        agent = G.move_agents(state, actions, region=INTERIOR)      # objects do not block
         _move_monsters(state, t)
 
         floor = state["floor"]
@@ -208,9 +203,7 @@ def _draw(state: dict) -> None:
         grid[carrying, 0, 1:G.SIZE - 1] = np.where(shown[..., None], HELD, grid[carrying, 0, 1:G.SIZE - 1])
     alive = state["alive"]
     if alive.any():
-        monsters = state["monsters"]
-        cells = (np.arange(len(alive))[:, None] * G.SIZE + monsters[..., 0]) * G.SIZE + monsters[..., 1]
-        G.put_flat(grid, cells[alive], MONSTER)
+        G.put_flat(grid, G.flat_index(grid.shape, state["monsters"])[alive], MONSTER)
 
 
 MOVE_ROWS, MOVE_COLS = (G.MOVES[:, i].astype(np.int16)[:, None, None] for i in range(2))
@@ -240,10 +233,9 @@ def _move_monsters(state: dict, t) -> None:
     cand = cand_r * G.SIZE + cand_c                                          # one int per cell
     goal = np.take_along_axis(cand, pick[None], axis=0)[0]
     # ... then the moves, one monster after another: a cell held by another live monster blocks.
-    # (A monster whose goal is its own cell ends there whether or not it counts as blocked, so
-    # it need not be told apart from the others; dead monsters hold no cell: -1.)
-    # Live monsters hold distinct cells (none moves onto a held one), so a bitmap of the held
-    # cells answers "is the goal held?" in one read per monster.
+    # Live monsters hold distinct cells (none moves onto a held one), so a bitmap of the cells
+    # live monsters hold answers "is the goal held?" in one read per monster. (A monster whose
+    # goal is its own cell finds it held and stays: where it was going anyway.)
     live = alive.T
     cell = cand[G.STAY].copy()
     level = np.arange(n) * (G.SIZE * G.SIZE)
