@@ -58,13 +58,19 @@ _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _SPLITMIX = [np.uint64(c) for c in (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)]
 _SHIFTS = [np.uint64(s) for s in (30, 27, 31)]
 _BLOCK = 1 << 15
+_STREAM_STEP = np.uint64(0xD1B54A32D192ED03)  # counter -> a level's stream position
+_FLOAT_SHIFT = np.uint64(11)                  # the top 53 bits make a double in [0, 1)
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
     """SplitMix64 finaliser on uint64 arrays (wrapping arithmetic: numpy does not check integer
-    overflow in array operations). In place on a fresh copy, a block at a time with one scratch
+    overflow in array operations), on a fresh copy."""
+    return _splitmix64_inplace(np.array(x, np.uint64))
+
+
+def _splitmix64_inplace(x: np.ndarray) -> np.ndarray:
+    """`_splitmix64` overwriting x (uint64, C-contiguous), a block at a time with one scratch
     array: a temporary array per operation made it 2-4x slower on batches of levels."""
-    x = np.array(x, np.uint64)
     x += _SPLITMIX[0]
     flat = x.reshape(-1)
     if flat.size <= _BLOCK:
@@ -111,19 +117,23 @@ class LevelRNG:
         """uint64 array of shape (n, *shape)."""
         shape = tuple(np.atleast_1d(shape)) if shape != () else ()
         k = int(np.prod(shape)) if shape else 1
-        idx = np.arange(self._counter, self._counter + k, dtype=np.uint64)
+        counters = np.arange(self._counter, self._counter + k, dtype=np.uint64)
         self._counter += k
-        with np.errstate(over="ignore"):
-            x = _splitmix64(self._base[:, None] + idx[None, :] * np.uint64(0xD1B54A32D192ED03))
-        return x.reshape((self.n, *shape))
+        counters *= _STREAM_STEP
+        x = np.add(self._base[:, None], counters, dtype=np.uint64)   # wraps; no check in array ops
+        return _splitmix64_inplace(x).reshape((self.n, *shape))
 
     def random(self, shape=()) -> np.ndarray:
         """Uniform floats in [0, 1), shape (n, *shape)."""
-        return (self.bits(shape) >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+        x = self.bits(shape)
+        x >>= _FLOAT_SHIFT
+        out = x.astype(np.float64)
+        out *= 1.0 / (1 << 53)
+        return out
 
     def integers(self, high, shape=()) -> np.ndarray:
         """Uniform ints in [0, high); `high` may be an array broadcasting against (n, *shape)."""
-        return np.floor(self.random(shape) * high).astype(np.int64)
+        return scaled(self.random(shape), high)
 
     def choice_cells(self, mask: np.ndarray, what: str = "cell") -> np.ndarray:
         """A uniformly random True cell of each level's (H, W) mask: (n, 2) (row, col).
@@ -151,9 +161,18 @@ class LevelRNG:
         flat = (byte - np.arange(n) * row_bytes) * 8 + _NTH_BIT[packed.take(byte), within]
         return np.stack([flat // w, flat % w], axis=1)
 
+    # Draws are numbered per level: `random((k,))` returns, in its k columns, the numbers that k
+    # consecutive one-number calls would, so a generator may take all its numbers in one call
+    # (one hash pass over the batch instead of one per call) and get the same levels.
+
     def permutation_keys(self, k: int) -> np.ndarray:
         """(n, k) random sort keys: argsort along axis 1 gives one random permutation per level."""
         return self.random((k,))
+
+
+def scaled(uniforms: np.ndarray, high) -> np.ndarray:
+    """Uniform ints in [0, high) from uniform floats in [0, 1) (as `LevelRNG.integers` draws)."""
+    return np.floor(uniforms * high).astype(np.int64)
 
 
 def _nth_bit_table() -> np.ndarray:
@@ -549,10 +568,15 @@ def put_cells(grid: np.ndarray, pos: np.ndarray, code: np.ndarray) -> None:
 
 def put_flat(grid: np.ndarray, cells: np.ndarray, code: np.ndarray) -> None:
     """Write the cell code (3,) at flat cell indices (into grid.reshape(-1, 3)) of a C-contiguous
-    grid (n, H, W, 3), with one scatter."""
+    grid (n, H, W, 3), with one scatter; or, given codes of shape (*cells.shape, 3), each cell
+    its own code."""
     if not grid.flags.c_contiguous:
         raise ValueError("put_flat needs a C-contiguous grid")
-    grid.reshape(-1).view(_CELL).put(cells, _cell_item(bytes(code)))
+    if code.ndim == 1:
+        items = _cell_item(bytes(code))
+    else:
+        items = np.ascontiguousarray(code, np.uint8).view(_CELL)
+    grid.reshape(-1).view(_CELL).put(cells, items)
 
 
 @lru_cache(maxsize=256)

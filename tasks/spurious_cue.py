@@ -71,23 +71,24 @@ class SpuriousCue(Task):
     max_steps = 1
 
     def generate(self, rng, disambiguating):
-        n = rng.n
-        ar = np.arange(n)
-        grid = G.empty_room(n)
-        agent = np.stack([2 + rng.integers(G.SIZE - 4), 2 + rng.integers(G.SIZE - 4)], axis=1)
-        directions = np.argsort(rng.permutation_keys(4), axis=1)    # a random order of up/right/down/left
-        count = 3 + rng.integers(2)                                 # objects: the first `count` directions
-        ball = rng.integers(count)
-        other = (ball + 1 + rng.integers(count - 1)) % count        # a non-ball object
+        # All 17 numbers of a level in one draw; the columns are, in order: the agent's row and
+        # column, the directions' sort keys, the object count, the ball, the non-ball cue, the
+        # kinds of the other objects, the colours.
+        u = rng.random((17,))
+        agent = 2 + G.scaled(u[:, 0:2], G.SIZE - 4)
+        directions = np.argsort(u[:, 2:6], axis=1)                 # a random order of up/right/down/left
+        count = 3 + G.scaled(u[:, 6], 2)                            # objects: the first `count` directions
+        ball = G.scaled(u[:, 7], count)
+        other = (ball + 1 + G.scaled(u[:, 8], count - 1)) % count  # a non-ball object
         cue = np.where(disambiguating, other, ball)
-        kinds = OTHERS[rng.integers(len(OTHERS), (4,))]
-        colors = COLORS[rng.integers(len(COLORS), (4,))]
-        for j in range(4):
-            pos = agent + G.MOVES[directions[:, j]]
-            code = np.stack([np.where(ball == j, BALL, kinds[:, j]).astype(np.uint8), colors[:, j],
-                             np.where(cue == j, MARKED, 0).astype(np.uint8)], axis=1)
-            code[count <= j] = 0                                    # this direction stays empty
-            grid[ar, pos[:, 0], pos[:, 1]] = code
+        kinds = OTHERS[G.scaled(u[:, 9:13], len(OTHERS))]
+        colors = COLORS[G.scaled(u[:, 13:17], len(COLORS))]
+        slot = np.arange(4)
+        code = np.stack([np.where(slot == ball[:, None], BALL, kinds), colors,
+                         np.where(slot == cue[:, None], MARKED, 0).astype(np.uint8)], axis=-1)
+        code[slot >= count[:, None]] = 0                            # these directions stay empty
+        grid = G.empty_room(len(u))
+        G.put_flat(grid, G.flat_index(grid.shape, agent[:, None, :] + G.MOVES[directions]), code)
         return {"grid": grid, "agent": agent}
 
     def step(self, state, actions, t):
