@@ -424,10 +424,12 @@ def spread(rows: np.ndarray) -> np.ndarray:
     return out.reshape(rows.shape)
 
 
-def distances(passable: np.ndarray, sources: np.ndarray) -> np.ndarray:
+def distances(passable: np.ndarray, sources: np.ndarray, limit: int | None = None) -> np.ndarray:
     """Shortest 4-connected path lengths from the nearest source to every cell, for a batch.
 
-    passable, sources: (B, H, W) bool. Returns (B, H, W) int32; UNREACHABLE where no path.
+    passable, sources: (B, H, W) bool. Returns (B, H, W) int32; UNREACHABLE where no path, and,
+    given `limit`, where the path is longer than `limit` (a caller that only compares distances
+    with a bound stops the search there: a maze's farthest cells can be 60 steps away).
     Breadth-first frontier expansion on bit-packed rows ((B, H) uint16), all levels at once;
     each cell's distance is recorded bit by bit in packed bit-planes, unpacked once at the end.
     """
@@ -437,6 +439,9 @@ def distances(passable: np.ndarray, sources: np.ndarray) -> np.ndarray:
     planes: list[np.ndarray] = []
     d = 0
     while frontier.any():
+        if limit is not None and d > limit:
+            unseen |= frontier                  # found, but farther than the limit
+            break
         for k in range(d.bit_length()):
             if len(planes) <= k:
                 planes.append(np.zeros_like(frontier))

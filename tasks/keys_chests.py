@@ -147,7 +147,11 @@ class KeysChests(Task):
             in_pocket[ar, pocket[:, j, 0], pocket[:, j, 1]] = True
 
         walk = free.copy()
-        from_entry = G.distances(walk, G.one_hot_cells(free.shape, pocket[:, 0]))
+        held = np.flatnonzero(disambiguating)
+        # Only distances up to `reach` matter on train-style levels; on held-out-style ones a start
+        # farther from the pocket than an episode lasts cannot finish in time (see _in_time).
+        from_entry = G.distances(walk, G.one_hot_cells(free.shape, pocket[:, 0]),
+                                 limit=self.max_steps if len(held) else reach)
         taken = in_pocket.copy()
         near = free & ~in_pocket & (from_entry <= reach)
         first = rng.choice_cells(near, "scarce object cell")
@@ -161,7 +165,6 @@ class KeysChests(Task):
 
         # Held-out start: a plain route (pocket keys, then the chests) finishes in time.
         start_ok = free & ~taken
-        held = np.flatnonzero(disambiguating)
         if len(held):
             start_ok[held] &= self._in_time(walk[held], from_entry[held], few[held],
                                             first[held], second[held])
@@ -194,7 +197,7 @@ class KeysChests(Task):
         """(m, H, W) bool: the start cells from which the plain route (the pocket's keys, then
         the chests) finishes in time, for m held-out-style levels."""
         ar = np.arange(len(walk))
-        from_a = G.distances(walk, G.one_hot_cells(walk.shape, first))
+        from_a = G.distances(walk, G.one_hot_cells(walk.shape, first), limit=self.max_steps)
         a_b = from_a[ar, second[:, 0], second[:, 1]].astype(np.int64)
         entry_a = from_entry[ar, first[:, 0], first[:, 1]].astype(np.int64)
         entry_b = from_entry[ar, second[:, 0], second[:, 1]].astype(np.int64)

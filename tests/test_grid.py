@@ -1,0 +1,120 @@
+"""The grid engine against plain, one-level-at-a-time reference implementations."""
+
+from collections import deque
+
+import numpy as np
+import pytest
+
+from benchmark import grid as G
+
+
+def reference_distances(passable: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """Textbook BFS on one (H, W) level."""
+    h, w = passable.shape
+    dist = np.full((h, w), G.UNREACHABLE, np.int64)
+    queue = deque()
+    for r, c in zip(*np.nonzero(sources & passable)):
+        dist[r, c] = 0
+        queue.append((r, c))
+    while queue:
+        r, c = queue.popleft()
+        for dr, dc in G.MOVES[:4]:
+            rr, cc = r + dr, c + dc
+            if 0 <= rr < h and 0 <= cc < w and passable[rr, cc] and dist[rr, cc] == G.UNREACHABLE:
+                dist[rr, cc] = dist[r, c] + 1
+                queue.append((rr, cc))
+    return dist
+
+
+@pytest.fixture(scope="module")
+def mazes():
+    """Mazes (long winding paths) and open rooms with random blocks, with 1-2 sources each."""
+    n = 24
+    rng = np.random.default_rng(0)
+    maze = G.maze_grid(G.LevelRNG(np.arange(n // 2, dtype=np.uint64), "test/maze"))[..., 0] == 0
+    open_room = rng.random((n // 2, G.SIZE, G.SIZE)) > 0.25
+    passable = np.concatenate([maze, open_room])
+    sources = np.zeros_like(passable)
+    for i in range(n):
+        cells = np.argwhere(passable[i])
+        for r, c in cells[rng.choice(len(cells), size=1 + i % 2, replace=False)]:
+            sources[i, r, c] = True
+    return passable, sources
+
+
+def test_distances_match_a_plain_bfs(mazes):
+    passable, sources = mazes
+    got = G.distances(passable, sources)
+    want = np.stack([reference_distances(p, s) for p, s in zip(passable, sources)])
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, want)
+    assert want[want < G.UNREACHABLE].max() > 30  # the mazes do have long paths
+
+
+@pytest.mark.parametrize("limit", [0, 1, 7, 12, 200])
+def test_distances_with_a_limit_mark_farther_cells_unreachable(mazes, limit):
+    passable, sources = mazes
+    full = G.distances(passable, sources)
+    want = np.where(full <= limit, full, G.UNREACHABLE)
+    np.testing.assert_array_equal(G.distances(passable, sources, limit=limit), want)
+
+
+def test_mazes_are_spanning_trees_of_their_cells():
+    """Kruskal's maze: every cell reachable, and exactly cells - 1 passages (no cycle)."""
+    walls = G.maze_walls(G.LevelRNG(np.arange(16, dtype=np.uint64), "test/tree"), 6, 6)
+    open_ = ~walls
+    cells = open_[:, 1::2, 1::2].sum(axis=(1, 2))
+    passages = open_.sum(axis=(1, 2)) - cells
+    assert (cells == 36).all() and (passages == 35).all()
+    source = np.zeros_like(open_)
+    source[:, 1, 1] = True
+    assert (G.distances(open_, source)[open_] < G.UNREACHABLE).all()
+
+
+def test_level_numbers_do_not_depend_on_the_batch():
+    seeds = np.arange(50, dtype=np.uint64)
+    whole = G.LevelRNG(seeds, "test/rng").random((3,))
+    alone = np.concatenate([G.LevelRNG(seeds[i:i + 1], "test/rng").random((3,)) for i in range(50)])
+    np.testing.assert_array_equal(whole, alone)
+    assert ((whole >= 0) & (whole < 1)).all()
+
+
+def test_one_draw_of_k_numbers_equals_k_draws_of_one():
+    """What lets a generator take all its numbers in one call (SpuriousCue does)."""
+    seeds = np.arange(7, dtype=np.uint64)
+    one_call = G.LevelRNG(seeds, "test/fuse").random((5,))
+    rng = G.LevelRNG(seeds, "test/fuse")
+    calls = np.stack([rng.random(), *rng.random((3,)).T, rng.random()], axis=1)
+    np.testing.assert_array_equal(one_call, calls)
+    rng = G.LevelRNG(seeds, "test/fuse")
+    np.testing.assert_array_equal(rng.integers(6, (5,)), G.scaled(one_call, 6))
+
+
+def test_choice_cells_picks_each_admissible_cell_uniformly():
+    n = 40_000
+    mask = np.zeros((n, G.SIZE, G.SIZE), bool)
+    admissible = [(1, 1), (3, 7), (11, 11), (12, 0)]
+    for r, c in admissible:
+        mask[:, r, c] = True
+    picked = G.LevelRNG(np.arange(n, dtype=np.uint64), "test/choice").choice_cells(mask)
+    assert mask[np.arange(n), picked[:, 0], picked[:, 1]].all()
+    counts = np.array([((picked[:, 0] == r) & (picked[:, 1] == c)).sum() for r, c in admissible])
+    assert np.abs(counts / n - 0.25).max() < 0.01  # 4.6 standard deviations
+
+
+def test_choice_cells_refuses_a_level_without_a_cell():
+    mask = np.ones((3, G.SIZE, G.SIZE), bool)
+    mask[1] = False
+    with pytest.raises(RuntimeError, match="no admissible start"):
+        G.LevelRNG(np.arange(3, dtype=np.uint64), "test/none").choice_cells(mask, "start")
+
+
+def test_put_flat_writes_one_code_or_a_code_per_cell():
+    grid = G.empty_room(3)
+    cells = G.flat_index(grid.shape, np.array([[[1, 1], [2, 3]], [[4, 5], [6, 7]], [[8, 9], [10, 11]]]))
+    codes = np.arange(3 * 2 * 3, dtype=np.uint8).reshape(3, 2, 3)
+    G.put_flat(grid, cells, codes)
+    np.testing.assert_array_equal(grid[1, 6, 7], codes[1, 1])
+    G.put_flat(grid, cells[:, 0], G.cell("key", "yellow"))
+    np.testing.assert_array_equal(grid[2, 8, 9], G.cell("key", "yellow"))
+    np.testing.assert_array_equal(grid[2, 10, 11], codes[2, 1])
