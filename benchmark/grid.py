@@ -391,7 +391,12 @@ def pack_rows(mask: np.ndarray) -> np.ndarray:
     16 columns and packed as one flat array: packbits along a 13-wide last axis is ~4x slower."""
     *lead, w = mask.shape
     padded = np.zeros((*lead, 16), bool)
-    padded[..., :w] = mask
+    if padded.size >= 4096:
+        # Each row of w bools copied as one w-byte item: 2x faster than a bool copy of w per row
+        # (slower on a few rows).
+        padded.reshape(-1, 16)[:, :w].view(f"V{w}")[...] = np.ascontiguousarray(mask).reshape(-1, w).view(f"V{w}")
+    else:
+        padded[..., :w] = mask
     return np.packbits(padded.reshape(-1), bitorder="little").view("<u2").reshape(lead)
 
 

@@ -199,18 +199,20 @@ def _shortest_path_flags(passable: np.ndarray, sources: np.ndarray, avoid: np.nd
     by layer: a cell one layer out inherits from its neighbours in the layer before, which are
     exactly its predecessors on shortest paths."""
     width = passable.shape[-1]
-    avoid, touch = G.pack_rows(avoid), G.pack_rows(touch)
+    clear, touch = ~G.pack_rows(avoid), G.pack_rows(touch)
     frontier = G.pack_rows(sources & passable)
     unseen = G.pack_rows(passable) & ~frontier
-    flags = np.stack([frontier & ~avoid, frontier & touch])                  # (2, B, H)
-    found = flags.copy()
-    while frontier.any():
-        frontier = G.spread(frontier)
+    # The frontier and its two flags spread together, as one (3, B, H) array: one spread a layer.
+    layer = np.stack([frontier, frontier & clear, frontier & touch])
+    found = layer[1:].copy()
+    while layer[0].any():
+        layer = G.spread(layer)
+        frontier, flags = layer[0], layer[1:]
         frontier &= unseen
         unseen ^= frontier
-        grown = G.spread(flags) & frontier
-        flags[0] = grown[0] & ~avoid
-        flags[1] = grown[1] | (frontier & touch)
+        flags &= frontier
+        flags[0] &= clear
+        flags[1] |= frontier & touch
         found |= flags
     return G.unpack_rows(found[0], width), G.unpack_rows(found[1], width)
 

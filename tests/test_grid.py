@@ -118,3 +118,13 @@ def test_put_flat_writes_one_code_or_a_code_per_cell():
     G.put_flat(grid, cells[:, 0], G.cell("key", "yellow"))
     np.testing.assert_array_equal(grid[2, 8, 9], G.cell("key", "yellow"))
     np.testing.assert_array_equal(grid[2, 10, 11], codes[2, 1])
+
+
+@pytest.mark.parametrize("levels", [1, 3, 1024])
+def test_pack_rows_round_trips(levels):
+    mask = np.random.default_rng(levels).random((levels, G.SIZE, G.SIZE + 2)) > 0.5
+    view = mask[..., 1:-1]  # not contiguous
+    packed = G.pack_rows(view)
+    assert packed.shape == (levels, G.SIZE) and packed.dtype == np.uint16
+    np.testing.assert_array_equal(G.unpack_rows(packed), view)
+    np.testing.assert_array_equal(packed[:, 0] & 1, view[:, 0, 0])  # bit c is column c
