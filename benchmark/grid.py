@@ -231,22 +231,25 @@ def maze_walls(rng: LevelRNG, cell_rows: int = 6, cell_cols: int = 6, loops: int
     u, v, wall_r, wall_c = _maze_edges(cell_rows, cell_cols)
     n_cells, n_edges = cell_rows * cell_cols, len(u)
     order = np.argsort(rng.random((n_edges,)), axis=1).T                # (E, n): edge k of each level
-    row_base = (ar * n_cells)[None, :]
-    u_flat, v_flat = row_base + u[order], row_base + v[order]           # into labels.ravel()
-    labels = np.tile(np.arange(n_cells, dtype=np.int8 if n_cells < 128 else np.int16), (n, 1))
+    # Component labels cell-major, (cells, n), so that every operation below runs along the
+    # batch in long contiguous loops (level-major, each ran 36 cells at a time: 2x slower).
+    label_type = np.int8 if n_cells < 128 else np.int16
+    labels = np.repeat(np.arange(n_cells, dtype=label_type)[:, None], n, axis=1)
+    u_flat, v_flat = u[order] * n + ar, v[order] * n + ar               # into labels.ravel()
     flat = labels.reshape(-1)
     joined = np.empty((n_edges, n), bool)
     in_b, shift = np.empty(labels.shape, bool), np.empty_like(labels)      # work buffers
+    in_b_int = in_b.view(np.int8) if label_type == np.int8 else in_b       # no cast in the multiply
     for k in range(n_edges):
         a, b = flat.take(u_flat[k]), flat.take(v_flat[k])
         np.not_equal(a, b, out=joined[k])
         # Merge b's component into a's: labels += (labels == b) * (a - b), in place (about
         # three times faster than copyto with `where`).
-        np.equal(labels, b[:, None], out=in_b)
-        np.multiply(in_b, (a - b)[:, None], out=shift)
+        np.equal(labels, b, out=in_b)
+        np.multiply(in_b_int, a - b, out=shift)
         labels += shift
-    opened = np.zeros((n, n_edges), bool)
-    np.put_along_axis(opened, order.T, joined.T, axis=1)
+    opened = np.empty((n, n_edges), bool)          # edge e of level i: opened[i, e]
+    opened.reshape(-1)[order + (ar * n_edges)[None, :]] = joined
     if loops:
         keys = np.where(opened, -1.0, rng.random((len(u),)))
         knock = np.argpartition(-keys, loops - 1, axis=1)[:, :loops]
