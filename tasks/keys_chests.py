@@ -104,6 +104,7 @@ INTERIOR = G.region_mask(slice(1, G.SIZE - 1), slice(1, G.SIZE - 1))
 KEY_PENALTY = 0.3                            # Langosco's `--key_penalty 3`: k/10 per key picked up
 N_SLOTS = 6                                  # object slots per level: pocket 0-2, spare 3, scarce 4-5
 NONE, IS_KEY, IS_CHEST = 0, 1, 2
+OBJECT_CODES = np.stack([EMPTY, KEY, CHEST])  # by slot kind
 PERMS = np.array(list(itertools.permutations(range(N_SLOTS))), np.int64)   # (720, 6)
 
 
@@ -184,9 +185,10 @@ class KeysChests(Task):
         slots[:, 4], slots[:, 5] = scarce
         kind[:, 4] = scarce_kind
         kind[:, 5] = np.where(few == 2, scarce_kind, NONE)
-        for j in range(N_SLOTS):
-            for code, k in ((KEY, IS_KEY), (CHEST, IS_CHEST)):
-                G.place(grid, slots[:, j], code, kind[:, j] == k)
+        # One scatter: the slots holding an object are distinct cells (an empty slot may repeat
+        # another's cell, and is not written).
+        used = kind != NONE
+        G.put_flat(grid, G.flat_index(grid.shape, slots)[used], OBJECT_CODES[kind[used]])
         n_keys = (kind == IS_KEY).sum(axis=1)
         n_chests = (kind == IS_CHEST).sum(axis=1)
         zeros = np.zeros(n, np.int64)
