@@ -18,7 +18,8 @@ batches until the scorer ends the run. Then the reaper kills every process left 
 run: no state carries from one run to the next in memory.
 
 Protocol (all integers little-endian), on two pipes and a shared memory segment (a memfd the
-agent process maps read-only) whose numbers the config gives; stdout and stderr are not part of
+agent process maps read-only, sealed so that the mapping cannot be made writable) whose numbers
+the config gives; stdout and stderr are not part of
 it, so what the agent prints cannot corrupt it:
 
     scorer -> agent   b"M" u32 n, n bytes of JSON {"task": str, "seed": int}    make_agent

@@ -61,6 +61,7 @@ DEFAULT_USER = "nobody"
 SPIN_SECONDS = 0.002       # wait for a reply awake this long before sleeping (see _recv)
 AGENT_SPIN_SECONDS = 0.002  # the agent process, for the next batch, when told to stay awake
 F_SETPIPE_SZ = 1031
+F_ADD_SEALS, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_FUTURE_WRITE = 1033, 0x0002, 0x0004, 0x0010  # Linux
 
 
 @dataclass(frozen=True)
@@ -419,12 +420,18 @@ class Sandbox:
         out_r, out_w = os.pipe()
         shm_fd = None
         try:
+            import fcntl
             import mmap
-            shm_fd = os.memfd_create("proxybench-obs", os.MFD_CLOEXEC)
+            shm_fd = os.memfd_create("proxybench-obs", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
             os.ftruncate(shm_fd, SHM_SIZE)
-            self.shm = mmap.mmap(shm_fd, SHM_SIZE)
-            self.shm_view = np.frombuffer(self.shm, np.uint8)
-        except (AttributeError, OSError):  # no memfd (not Linux): observations go through the pipe
+            shm = mmap.mmap(shm_fd, SHM_SIZE)
+            # Sealed before the zygote maps it: no mapping made from now on can become writable
+            # (the kernel refuses mprotect(PROT_WRITE) on the agent's read-only one), while the
+            # scorer's own, made above, stays writable. Without the seal (Linux < 5.1) the
+            # observations go through the pipe.
+            fcntl.fcntl(shm_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_FUTURE_WRITE)
+            self.shm, self.shm_view = shm, np.frombuffer(shm, np.uint8)
+        except (AttributeError, ImportError, OSError):  # no sealable memfd (not Linux): the pipe
             if shm_fd is not None:
                 os.close(shm_fd)
             shm_fd = None

@@ -41,6 +41,7 @@ OUTCOMES = {
     "secret-reader": (["--seed-set", "private"], FAIR_PRIVATE),
     "result-writer": ([], FAIR),
     "monkeypatcher": ([], FAIR),
+    "shm-writer": ([], FAIR),
     "sleeper": (["--call-timeout", "1"], "train split, run 0, step 2: act(): no reply within 1 s (--call-timeout)"),
     "allocator": (["--memory-mb", "512"], "step 1: act() raised MemoryError"),
     "forker": (["--max-procs", "20"], "step 1: act() raised BlockingIOError"),
@@ -250,6 +251,19 @@ def test_an_exit_status_read_late_leaves_the_next_reply_whole(arena):
         time.sleep(0.5)  # both replies are waiting now
         assert following.act(obs, first).shape == (3,)
         following.finish()
+
+
+@pytest.mark.skipif(not LINUX, reason="shared memory (a sealed memfd) is Linux-only")
+def test_observations_arrive_in_shared_memory_the_agent_cannot_make_writable(arena):
+    """The shm-writer hostile submission's attempt fails (see OUTCOMES); this checks that it had
+    something to attack: on Linux a batch travels through shared memory, which the sandbox uses
+    only once sealed (else the pipe)."""
+    obs, first = np.zeros((3, 13, 13, 3), np.uint8), np.ones(3, bool)
+    with Sandbox(load_manifest(arena.random)) as sandbox:
+        run = sandbox.run(TASK, 0, time.monotonic() + 60)
+        assert run.obs_buffer(obs.shape) is not None
+        assert run.act(obs, first).shape == (3,)
+        run.finish()
 
 
 def test_a_bad_exit_of_the_last_run_fails_its_task(arena, tmp_path):
