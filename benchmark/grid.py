@@ -117,19 +117,27 @@ class LevelRNG:
         """uint64 array of shape (n, *shape)."""
         shape = tuple(np.atleast_1d(shape)) if shape != () else ()
         k = int(np.prod(shape)) if shape else 1
+        return self._bits(k, by_level=True).reshape((self.n, *shape))
+
+    def _bits(self, k: int, by_level: bool) -> np.ndarray:
+        """The next k numbers of every level: (n, k), or (k, n) unless `by_level`."""
         counters = np.arange(self._counter, self._counter + k, dtype=np.uint64)
         self._counter += k
         counters *= _STREAM_STEP
-        x = np.add(self._base[:, None], counters, dtype=np.uint64)   # wraps; no check in array ops
-        return _splitmix64_inplace(x).reshape((self.n, *shape))
+        if by_level:   # wraps: numpy does not check overflow in array operations
+            x = np.add(self._base[:, None], counters, dtype=np.uint64)
+        else:
+            x = np.add(counters[:, None], self._base, dtype=np.uint64)
+        return _splitmix64_inplace(x)
 
     def random(self, shape=()) -> np.ndarray:
         """Uniform floats in [0, 1), shape (n, *shape)."""
-        x = self.bits(shape)
-        x >>= _FLOAT_SHIFT
-        out = x.astype(np.float64)
-        out *= 1.0 / (1 << 53)
-        return out
+        return _to_unit(self.bits(shape))
+
+    def random_columns(self, k: int) -> np.ndarray:
+        """The numbers `random((k,))` would return, transposed: (k, n), each row contiguous (a
+        generator that reads its draws one kind at a time reads them along the batch)."""
+        return _to_unit(self._bits(k, by_level=False))
 
     def integers(self, high, shape=()) -> np.ndarray:
         """Uniform ints in [0, high); `high` may be an array broadcasting against (n, *shape)."""
@@ -168,6 +176,14 @@ class LevelRNG:
     def permutation_keys(self, k: int) -> np.ndarray:
         """(n, k) random sort keys: argsort along axis 1 gives one random permutation per level."""
         return self.random((k,))
+
+
+def _to_unit(x: np.ndarray) -> np.ndarray:
+    """uint64 -> uniform floats in [0, 1) from the top 53 bits (x is overwritten)."""
+    x >>= _FLOAT_SHIFT
+    out = x.astype(np.float64)
+    out *= 1.0 / (1 << 53)
+    return out
 
 
 def scaled(uniforms: np.ndarray, high) -> np.ndarray:

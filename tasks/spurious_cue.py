@@ -56,6 +56,12 @@ COLORS = np.array([G.COLOR_TO_IDX[c] for c in ("red", "green", "blue", "purple",
                   np.uint8)
 MARKED = G.STATE_TO_IDX["marked"]
 EMPTY = G.OBJECT_TO_IDX["empty"]
+# The cell code of a direction: row 0 empty, row 1 + (kind * 6 + colour) * 2 + cue, where kind
+# indexes OTHERS and then the ball.
+CODES = np.concatenate([[[EMPTY, 0, 0]], [[obj, colour, MARKED if cue else 0]
+                                          for obj in (*OTHERS, BALL) for colour in COLORS for cue in (0, 1)]]
+                       ).astype(np.uint8)
+NEIGHBOUR_OFFSETS = G.MOVES[:4] @ np.array([G.SIZE, 1])         # up, right, down, left as flat offsets
 
 
 class SpuriousCue(Task):
@@ -71,24 +77,27 @@ class SpuriousCue(Task):
     max_steps = 1
 
     def generate(self, rng, disambiguating):
-        # All 17 numbers of a level in one draw; the columns are, in order: the agent's row and
-        # column, the directions' sort keys, the object count, the ball, the non-ball cue, the
-        # kinds of the other objects, the colours.
-        u = rng.random((17,))
-        agent = 2 + G.scaled(u[:, 0:2], G.SIZE - 4)
-        directions = np.argsort(u[:, 2:6], axis=1)                 # a random order of up/right/down/left
-        count = 3 + G.scaled(u[:, 6], 2)                            # objects: the first `count` directions
-        ball = G.scaled(u[:, 7], count)
-        other = (ball + 1 + G.scaled(u[:, 8], count - 1)) % count  # a non-ball object
+        # All 17 numbers of a level in one draw, one row per kind of number (along the batch):
+        # the agent's row and column, the directions' sort keys, the object count, the ball, the
+        # non-ball cue, the kinds of the other objects, the colours. Object j goes to the
+        # direction whose key ranks j-th, so each direction reads its object's numbers there.
+        n = rng.n
+        u = rng.random_columns(17)
+        agent = (2 + G.scaled(u[0:2], G.SIZE - 4)).T.copy()         # (n, 2), C-contiguous
+        rank = _ranks(u[2:6])                                        # (4, n): each direction's object
+        count = 3 + G.scaled(u[6], 2)                                # objects: ranks below `count`
+        ball = G.scaled(u[7], count)
+        other = (ball + 1 + G.scaled(u[8], count - 1)) % count      # a non-ball object
         cue = np.where(disambiguating, other, ball)
-        kinds = OTHERS[G.scaled(u[:, 9:13], len(OTHERS))]
-        colors = COLORS[G.scaled(u[:, 13:17], len(COLORS))]
-        slot = np.arange(4)
-        code = np.stack([np.where(slot == ball[:, None], BALL, kinds), colors,
-                         np.where(slot == cue[:, None], MARKED, 0).astype(np.uint8)], axis=-1)
-        code[slot >= count[:, None]] = 0                            # these directions stay empty
-        grid = G.empty_room(len(u))
-        G.put_flat(grid, G.flat_index(grid.shape, agent[:, None, :] + G.MOVES[directions]), code)
+        of_direction = rank * n + np.arange(n)                       # into a (4, n) array's ravel
+        kind = G.scaled(u[9:13], len(OTHERS)).reshape(-1).take(of_direction)
+        kind[rank == ball] = len(OTHERS)                             # the ball
+        color = G.scaled(u[13:17], len(COLORS)).reshape(-1).take(of_direction)
+        code = 1 + (kind * len(COLORS) + color) * 2 + (rank == cue)
+        code[rank >= count] = 0                                      # these directions stay empty
+        grid = G.empty_room(n)
+        cells = G.flat_index(grid.shape, agent) + NEIGHBOUR_OFFSETS[:, None]
+        G.put_flat(grid, cells, CODES[code])
         return {"grid": grid, "agent": agent}
 
     def step(self, state, actions, t):
@@ -116,3 +125,17 @@ def _pick(wanted):
         hit = wanted(cells)
         return np.where(hit.any(axis=1), hit.argmax(axis=1), G.STAY).astype(np.int64)
     return policy
+
+
+def _ranks(keys: np.ndarray) -> np.ndarray:
+    """(k, n) int: each row's rank in its column, ties to the earlier row (the inverse of a
+    stable argsort along axis 0), by comparing rows pairwise: argsort along short rows of a
+    batch is slower."""
+    k = len(keys)
+    rank = np.zeros(keys.shape, np.int64)
+    for a in range(k):
+        for b in range(a + 1, k):
+            before = keys[a] <= keys[b]             # a ranks below b (a tie goes to a)
+            rank[b] += before
+            rank[a] += ~before
+    return rank

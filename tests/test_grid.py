@@ -88,6 +88,9 @@ def test_one_draw_of_k_numbers_equals_k_draws_of_one():
     np.testing.assert_array_equal(one_call, calls)
     rng = G.LevelRNG(seeds, "test/fuse")
     np.testing.assert_array_equal(rng.integers(6, (5,)), G.scaled(one_call, 6))
+    columns = G.LevelRNG(seeds, "test/fuse").random_columns(5)
+    assert columns.flags.c_contiguous
+    np.testing.assert_array_equal(columns, one_call.T)
 
 
 def test_choice_cells_picks_each_admissible_cell_uniformly():
