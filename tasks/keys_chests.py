@@ -131,12 +131,7 @@ class KeysChests(Task):
         reach = (self.max_steps - 14) // 4                          # scarce kind within this of the pocket
 
         # The pocket: a dead end and the cells leading to it, entry first (few + 1 cells).
-        neighbours = np.zeros(free.shape, np.int8)                # open neighbours of each cell
-        neighbours[:, 1:] += free[:, :-1]
-        neighbours[:, :-1] += free[:, 1:]
-        neighbours[:, :, 1:] += free[:, :, :-1]
-        neighbours[:, :, :-1] += free[:, :, 1:]
-        tip = rng.choice_cells(free & (neighbours == 1), "dead end")
+        tip = rng.choice_cells(free & (G.neighbour_counts(free) == 1), "dead end")
         around = tip[:, None, :] + G.MOVES[None, :4]
         way = free[ar[:, None], around[..., 0], around[..., 1]].argmax(axis=1)
         passage = tip + G.MOVES[way]
@@ -149,12 +144,15 @@ class KeysChests(Task):
 
         walk = free.copy()
         held = np.flatnonzero(disambiguating)
-        # Only distances up to `reach` matter on train-style levels; on held-out-style ones a start
-        # farther from the pocket than an episode lasts cannot finish in time (see _in_time).
-        from_entry = G.distances(walk, G.one_hot_cells(free.shape, pocket[:, 0]),
-                                 limit=self.max_steps if len(held) else reach)
+        entry = G.one_hot_cells(free.shape, pocket[:, 0])
+        if len(held):  # held-out-style levels time their route (_in_time): distances are needed
+            # (a start farther from the pocket than an episode lasts cannot finish in time)
+            from_entry = G.distances(walk, entry, limit=self.max_steps)
+            in_reach = from_entry <= reach
+        else:
+            in_reach = G.within(walk, entry, reach)
         taken = in_pocket.copy()
-        near = free & ~in_pocket & (from_entry <= reach)
+        near = free & ~in_pocket & in_reach
         first = rng.choice_cells(near, "scarce object cell")
         here = G.one_hot_cells(free.shape, first)
         taken |= here

@@ -59,6 +59,22 @@ def test_distances_with_a_limit_mark_farther_cells_unreachable(mazes, limit):
     np.testing.assert_array_equal(G.distances(passable, sources, limit=limit), want)
 
 
+@pytest.mark.parametrize("steps", [0, 1, 12, 200])
+def test_within_is_distances_up_to_a_bound(mazes, steps):
+    passable, sources = mazes
+    np.testing.assert_array_equal(G.within(passable, sources, steps),
+                                  G.distances(passable, sources) <= steps)
+
+
+def test_neighbour_counts_count_the_four_neighbours_inside_the_level():
+    mask = np.random.default_rng(3).random((5, G.SIZE, G.SIZE)) > 0.5
+    padded = np.pad(mask, ((0, 0), (1, 1), (1, 1))).astype(int)
+    want = padded[:, :-2, 1:-1] + padded[:, 2:, 1:-1] + padded[:, 1:-1, :-2] + padded[:, 1:-1, 2:]
+    got = G.neighbour_counts(mask)
+    assert got.dtype == np.int8
+    np.testing.assert_array_equal(got, want)
+
+
 def test_mazes_are_spanning_trees_of_their_cells():
     """Kruskal's maze: every cell reachable, and exactly cells - 1 passages (no cycle)."""
     walls = G.maze_walls(G.LevelRNG(np.arange(16, dtype=np.uint64), "test/tree"), 6, 6)
