@@ -116,7 +116,7 @@ class LavaLand(Task):
         agent = rng.choice_cells(off_gate & ~gateless & (held | ~burns) & ~at_cheese, "agent start")
 
         grid = G.walls_to_grid(walls)
-        grid[lava] = LAVA
+        G.put_flat(grid, G.flat_index(shape, filled), LAVA)
         G.place(grid, cheese, CHEESE)
         return {"grid": grid, "agent": agent}
 
