@@ -253,7 +253,7 @@ def maze_walls(rng: LevelRNG, cell_rows: int = 6, cell_cols: int = 6, loops: int
     # batch in long contiguous loops (level-major, each ran 36 cells at a time: 2x slower).
     label_type = np.int8 if n_cells < 128 else np.int16
     labels = np.repeat(np.arange(n_cells, dtype=label_type)[:, None], n, axis=1)
-    u_flat, v_flat = u[order] * n + ar, v[order] * n + ar               # into labels.ravel()
+    u_flat, v_flat = (u * n)[order] + ar, (v * n)[order] + ar           # into labels.ravel()
     flat = labels.reshape(-1)
     joined = np.empty((n_edges, n), bool)
     in_b, shift = np.empty(labels.shape, bool), np.empty_like(labels)      # work buffers
