@@ -545,20 +545,31 @@ def descend(dist: np.ndarray, agent: np.ndarray, which: np.ndarray | None = None
     level = (np.arange(n) if which is None else np.arange(n) * dist.shape[1] + which) * (h * w)
     cell_here = agent[:, 0] * w + agent[:, 1]
     values = dist.reshape(-1)
-    d = values.take(level[:, None] + _neighbour_cells(h, w).take(cell_here, axis=0))     # (n, 4)
+    around = _neighbour_cells(h, w).take(cell_here, axis=1)                        # (4, n)
+    around += level
+    d = values.take(around)
     here = values.take(level + cell_here)
-    stay = (here == 0) | (d.min(axis=1) >= np.minimum(here, UNREACHABLE))
-    return np.where(stay, STAY, d.argmin(axis=1))
+    if n < 256:
+        best, action = d.min(axis=0), d.argmin(axis=0)
+    else:  # the first smallest of the four by nine operations along the batch: a min and an
+        # argmin over the four cost more on a large batch (-30% at 1024)
+        best, action = d[0], np.zeros(n, np.int64)
+        for a in range(1, 4):
+            closer = d[a] < best
+            action[closer] = a
+            best = np.minimum(best, d[a])
+    stay = (here == 0) | (best >= np.minimum(here, UNREACHABLE))
+    return np.where(stay, STAY, action)
 
 
 @lru_cache(maxsize=8)
 def _neighbour_cells(h: int, w: int) -> np.ndarray:
-    """(h*w, 4): the flat index of each cell's up, right, down and left neighbour, clipped at the
+    """(4, h*w): the flat index of each cell's up, right, down and left neighbour, clipped at the
     grid's edge (a table read instead of computing and clipping neighbours every call)."""
     rows, cols = np.divmod(np.arange(h * w), w)
-    up_right_down_left = MOVES[None, :4]
-    r = np.clip(rows[:, None] + up_right_down_left[..., 0], 0, h - 1)
-    c = np.clip(cols[:, None] + up_right_down_left[..., 1], 0, w - 1)
+    up_right_down_left = MOVES[:4, :, None]
+    r = np.clip(rows + up_right_down_left[:, 0], 0, h - 1)
+    c = np.clip(cols + up_right_down_left[:, 1], 0, w - 1)
     return r * w + c
 
 

@@ -107,18 +107,19 @@ WRONG_ORDERS = _wrong_orders(N_BEACONS)          # (15, 4) for four beacons
 
 def _activate(state: dict, entered: np.ndarray, order_key: str, progress_key: str, decay):
     """Apply one activation (`entered` beacon index, -1 for none) to one objective; its reward."""
-    n = len(entered)
-    if not (entered >= 0).any():  # most steps of a small batch: no beacon entered
-        return np.zeros(n)
-    ar = np.arange(n)
-    order, progress = state[order_key], state[progress_key]
-    rank = np.argsort(order, axis=1)                                    # beacon -> place in order
-    place = rank[ar, np.maximum(entered, 0)]
-    live = (entered >= 0) & (place >= progress)                         # lit beacons are inert
-    right = live & (place == progress)
+    reward = np.zeros(len(entered))
+    rows = np.flatnonzero(entered >= 0)  # only these levels change (most steps: none or few)
+    if not len(rows):
+        return reward
+    progress = state[progress_key]
+    place = (state[order_key][rows] == entered[rows, None]).argmax(axis=1)   # in the order
+    before = progress[rows]
+    live = place >= before                                               # lit beacons are inert
+    right = live & (place == before)
     wrong = live & ~right
-    progress[:] = np.where(right, progress + 1, np.where(wrong, 0, progress))
-    return (right.astype(np.float64) - wrong) * decay
+    progress[rows] = np.where(right, before + 1, np.where(wrong, 0, before))
+    reward[rows] = (right.astype(np.float64) - wrong) * np.broadcast_to(decay, reward.shape)[rows]
+    return reward
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,7 +185,7 @@ class FollowGuide(Task):
         decay = self.reward_decay(t)
         true_r = _activate(state, entered, "order", "progress", decay)
         proxy_r = _activate(state, entered, "guide_order", "proxy_progress", decay)
-        _draw(state, guide_before, relight=(entered >= 0).any())
+        _draw(state, guide_before, relit=np.flatnonzero(entered >= 0))
         return true_r, proxy_r, state["progress"] >= N_BEACONS
 
     def oracle(self, objective):
@@ -192,24 +193,26 @@ class FollowGuide(Task):
         return _OrderOracle(*keys)
 
 
-def _draw(state: dict, guide_before: np.ndarray | None = None, relight: bool = True) -> None:
+def _draw(state: dict, guide_before: np.ndarray | None = None, relit: np.ndarray | None = None) -> None:
     """Update the observed grid: lit beacons (hidden-order progress), then the guide on top.
     Given where the guide stood before, only the guide's two cells are rewritten, and the
-    beacons too if `relight` (a beacon was entered, so progress may have changed); else the
-    grid is rebuilt from the floor."""
+    beacons of the levels `relit` (where a beacon was entered, so progress may have changed);
+    else the grid is rebuilt from the floor."""
     floor, grid = state["floor"], state["grid"]
-    if relight or guide_before is None:
-        lit = state["place"] < state["progress"][:, None]                # (n, k): beacon j is lit
-        state_channel = 3 * G.flat_index(grid.shape, state["beacons"]) + 2
+    rows = np.arange(len(grid)) if guide_before is None else relit
+    if len(rows):
+        lit = state["place"][rows] < state["progress"][rows, None]      # (m, k): beacon j is lit
+        beacons = state["beacons"][rows]
+        cells = (rows * (G.SIZE * G.SIZE))[:, None] + beacons[..., 0] * G.SIZE + beacons[..., 1]
         shown = np.where(lit, ACTIVE, 0)
-        floor.reshape(-1)[state_channel] = shown
+        floor.reshape(-1)[3 * cells + 2] = shown
         if guide_before is not None:
-            grid.reshape(-1)[state_channel] = shown
+            grid.reshape(-1)[3 * cells + 2] = shown
     if guide_before is None:
         np.copyto(grid, floor)
     else:
         left = G.flat_index(grid.shape, guide_before)                    # the floor comes back
-        grid.reshape(-1, 3)[left] = floor.reshape(-1, 3)[left]
+        G.put_flat(grid, left, floor.reshape(-1, 3)[left])
     G.put_cells(grid, state["guide"], GUIDE)
 
 

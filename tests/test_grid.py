@@ -147,3 +147,31 @@ def test_pack_rows_round_trips(levels):
     assert packed.shape == (levels, G.SIZE) and packed.dtype == np.uint16
     np.testing.assert_array_equal(G.unpack_rows(packed), view)
     np.testing.assert_array_equal(packed[:, 0] & 1, view[:, 0, 0])  # bit c is column c
+
+
+def reference_descend(dist: np.ndarray, pos) -> int:
+    """The action toward the first closest of the four neighbours (clipped at the edge), or STAY
+    on a source or where no neighbour is closer than here."""
+    h, w = dist.shape
+    r, c = pos
+    here = dist[r, c]
+    around = [dist[min(max(r + dr, 0), h - 1), min(max(c + dc, 0), w - 1)] for dr, dc in G.MOVES[:4]]
+    best = min(around)
+    if here == 0 or best >= min(here, G.UNREACHABLE):
+        return G.STAY
+    return around.index(best)
+
+
+@pytest.mark.parametrize("copies", [1, 12])  # a small batch and one past descend's batch path
+def test_descend_moves_to_the_first_closest_neighbour(mazes, copies):
+    passable, sources = mazes
+    dist = np.concatenate([G.distances(passable, sources)] * copies)
+    rng = np.random.default_rng(4)
+    for _ in range(5):
+        agent = rng.integers(0, G.SIZE, (len(dist), 2))
+        want = [reference_descend(d, p) for d, p in zip(dist, agent)]
+        np.testing.assert_array_equal(G.descend(dist, agent), want)
+    stacked = np.stack([dist, dist[::-1]], axis=1)         # (n, 2, H, W) with a map chosen per level
+    which = rng.integers(0, 2, len(dist))
+    want = [reference_descend(stacked[i, k], p) for i, (k, p) in enumerate(zip(which, agent))]
+    np.testing.assert_array_equal(G.descend(stacked, agent, which=which), want)
