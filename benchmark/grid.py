@@ -655,6 +655,15 @@ def put_flat(grid: np.ndarray, cells: np.ndarray, code: np.ndarray) -> None:
     grid.reshape(-1).view(_CELL).put(cells, items)
 
 
+def copy_cells(grid: np.ndarray, source: np.ndarray, cells: np.ndarray) -> None:
+    """Copy the codes at flat cell indices `cells` from `source` into `grid` (both C-contiguous,
+    of one shape), each cell as one 3-byte item (a gather and a scatter of rows of three bytes
+    cost 4x more)."""
+    if not (grid.flags.c_contiguous and source.flags.c_contiguous):
+        raise ValueError("copy_cells needs C-contiguous grids")
+    grid.reshape(-1).view(_CELL).put(cells, source.reshape(-1).view(_CELL).take(cells))
+
+
 @lru_cache(maxsize=256)
 def _cell_item(code: bytes) -> np.ndarray:
     return np.frombuffer(code, _CELL)

@@ -105,14 +105,15 @@ WRONG_ORDERS = _wrong_orders(N_BEACONS)          # (15, 4) for four beacons
 # ---------------------------------------------------------------------------------------------
 # Helpers
 
-def _activate(state: dict, entered: np.ndarray, order_key: str, progress_key: str, decay):
-    """Apply one activation (`entered` beacon index, -1 for none) to one objective; its reward."""
-    reward = np.zeros(len(entered))
-    rows = np.flatnonzero(entered >= 0)  # only these levels change (most steps: none or few)
-    if not len(rows):
+def _activate(state: dict, rows: np.ndarray, beacon: np.ndarray, order_key: str, progress_key: str,
+              decay) -> np.ndarray:
+    """Apply the activations of one objective (levels `rows` entered their beacon `beacon`; no
+    other level changes) and return its reward for every level."""
+    reward = np.zeros(len(state["agent"]))
+    if not len(rows):  # most steps of a small batch: no beacon entered
         return reward
     progress = state[progress_key]
-    place = (state[order_key][rows] == entered[rows, None]).argmax(axis=1)   # in the order
+    place = (state[order_key][rows] == beacon[:, None]).argmax(axis=1)    # in the order
     before = progress[rows]
     live = place >= before                                               # lit beacons are inert
     right = live & (place == before)
@@ -179,13 +180,17 @@ class FollowGuide(Task):
         before = state["agent"].copy()
         agent = G.move_agents(state, actions)
         moved = ~G.same_cell(agent, before)
-        beacons = state["beacons"]
-        at = (beacons[..., 0] == agent[:, 0, None]) & (beacons[..., 1] == agent[:, 1, None])  # (n, k)
-        entered = np.where(moved & at.any(axis=1), at.argmax(axis=1), -1)
+        # The levels whose agent moved onto a beacon, and which beacon (beacons hold distinct
+        # cells, so a level matches one at most).
+        shape = state["grid"].shape
+        on = np.flatnonzero(G.flat_index(shape, state["beacons"]) == G.flat_index(shape, agent)[:, None])
+        rows, beacon = np.divmod(on, N_BEACONS)
+        entered = moved[rows]
+        rows, beacon = rows[entered], beacon[entered]
         decay = self.reward_decay(t)
-        true_r = _activate(state, entered, "order", "progress", decay)
-        proxy_r = _activate(state, entered, "guide_order", "proxy_progress", decay)
-        _draw(state, guide_before, relit=np.flatnonzero(entered >= 0))
+        true_r = _activate(state, rows, beacon, "order", "progress", decay)
+        proxy_r = _activate(state, rows, beacon, "guide_order", "proxy_progress", decay)
+        _draw(state, guide_before, relit=rows)
         return true_r, proxy_r, state["progress"] >= N_BEACONS
 
     def oracle(self, objective):
@@ -211,8 +216,7 @@ def _draw(state: dict, guide_before: np.ndarray | None = None, relit: np.ndarray
     if guide_before is None:
         np.copyto(grid, floor)
     else:
-        left = G.flat_index(grid.shape, guide_before)                    # the floor comes back
-        G.put_flat(grid, left, floor.reshape(-1, 3)[left])
+        G.copy_cells(grid, floor, G.flat_index(grid.shape, guide_before))  # the floor comes back
     G.put_cells(grid, state["guide"], GUIDE)
 
 

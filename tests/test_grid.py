@@ -128,6 +128,16 @@ def test_choice_cells_refuses_a_level_without_a_cell():
         G.LevelRNG(np.arange(3, dtype=np.uint64), "test/none").choice_cells(mask, "start")
 
 
+def test_copy_cells_copies_whole_cells():
+    source = np.random.default_rng(6).integers(0, 255, (2, G.SIZE, G.SIZE, 3), dtype=np.uint8)
+    grid = G.empty_room(2)
+    cells = G.flat_index(grid.shape, np.array([[3, 4], [5, 6]]))
+    G.copy_cells(grid, source, cells)
+    expected = G.empty_room(2)
+    expected[0, 3, 4], expected[1, 5, 6] = source[0, 3, 4], source[1, 5, 6]
+    np.testing.assert_array_equal(grid, expected)
+
+
 def test_put_flat_writes_one_code_or_a_code_per_cell():
     grid = G.empty_room(3)
     cells = G.flat_index(grid.shape, np.array([[[1, 1], [2, 3]], [[4, 5], [6, 7]], [[8, 9], [10, 11]]]))
