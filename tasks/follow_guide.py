@@ -223,13 +223,13 @@ def _draw(state: dict, guide_before: np.ndarray | None = None, relit: np.ndarray
 def _move_guide(state: dict) -> None:
     """The guide takes one step toward its next beacon; on arrival it targets the one after
     (wrapping around), so it demonstrates its order again and again."""
-    n = len(state["guide"])
-    ar = np.arange(n)
-    target = state["guide_order"][ar, state["guide_next"]]
-    guide = state["guide"]
+    guide, heading = state["guide"], state["guide_next"]
+    slot = np.arange(len(guide)) * N_BEACONS                             # of a level's (n, k) rows
+    target = state["guide_order"].reshape(-1).take(slot + heading)
     guide += G.MOVES.take(G.descend(state["beacon_dist"], guide, which=target), axis=0)
-    arrived = G.same_cell(guide, state["beacons"][ar, target])
-    state["guide_next"][:] = np.where(arrived, (state["guide_next"] + 1) % N_BEACONS, state["guide_next"])
+    arrived = G.same_cell(guide, state["beacons"].reshape(-1, 2).take(slot + target, axis=0))
+    heading += arrived
+    heading %= N_BEACONS
 
 
 class _OrderOracle:
