@@ -62,6 +62,8 @@ Provenance
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from benchmark import grid as G
@@ -206,7 +208,19 @@ def _draw(state: dict) -> None:
         G.put_flat(grid, G.flat_index(grid.shape, state["monsters"])[alive], MONSTER)
 
 
-MOVE_ROWS, MOVE_COLS = (G.MOVES[:, i].astype(np.int16)[:, None, None] for i in range(2))
+# CHASE_CELLS[move, cell]: the flat cell a monster on `cell` steps to with `move`; into a wall it
+# stays (a move changes one coordinate, so clipping each keeps it inside). MANHATTAN.ravel()
+# [a * cells + b]: the distance between cells a and b.
+CHASE_CELLS = (np.clip(_ROWS.reshape(-1) + G.MOVES[:, :1], 1, G.SIZE - 2) * G.SIZE
+               + np.clip(_COLS.reshape(-1) + G.MOVES[:, 1:], 1, G.SIZE - 2)).astype(np.int16)
+MANHATTAN = (np.abs(_ROWS.reshape(-1, 1) - _ROWS.reshape(-1)) + np.abs(_COLS.reshape(-1, 1) - _COLS.reshape(-1))
+             ).astype(np.int16)
+
+
+@lru_cache(maxsize=8)
+def _monster_slots(m: int, n: int) -> np.ndarray:
+    """(m, n): each (monster, level)'s index within an (m, n) array, flat."""
+    return np.arange(m * n).reshape(m, n)
 
 
 def _move_monsters(state: dict, t) -> None:
@@ -215,23 +229,22 @@ def _move_monsters(state: dict, t) -> None:
     n, m = alive.shape
     if not alive.any():
         return
-    # Choices of all monsters at once (they depend only on the agent, already moved), in small
-    # integers laid out (move, monster, level), so that numpy's inner loops run over the batch ...
-    rows, cols = monsters[..., 0].T.astype(np.int16), monsters[..., 1].T.astype(np.int16)   # (m, n)
-    cand_r, cand_c = rows[None] + MOVE_ROWS, cols[None] + MOVE_COLS                         # (5, m, n)
-    for cand_x in (cand_r, cand_c):   # a wall: stay (a move changes one coordinate: clip each)
-        np.maximum(cand_x, 1, out=cand_x)
-        np.minimum(cand_x, G.SIZE - 2, out=cand_x)
-    dist = np.abs(cand_r - agent[:, 0].astype(np.int16)) + np.abs(cand_c - agent[:, 1].astype(np.int16))
-    weight = CHASE_WEIGHT[dist - dist.min(axis=0)]                           # softmax numerators
+    # Choices of all monsters at once (they depend only on the agent, already moved), as flat
+    # cells laid out (move, monster, level), so that numpy's inner loops run over the batch ...
+    here = (monsters[..., 0] * G.SIZE + monsters[..., 1]).T                   # (m, n)
+    cand = CHASE_CELLS.take(here, axis=1)                                    # (5, m, n)
+    dist = MANHATTAN.take(cand * (G.SIZE * G.SIZE) + (agent[:, 0] * G.SIZE + agent[:, 1]))
+    weight = CHASE_WEIGHT.take(dist - dist.min(axis=0))                      # softmax numerators
     cum = np.empty_like(weight)
     cum[0] = weight[0]
     for a in range(1, len(weight)):
         cum[a] = cum[a - 1] + weight[a]
-    u = _npc_uniform(state["npc_key"], t, m)
-    pick = np.minimum((cum < u * cum[-1]).sum(axis=0), 4)                   # (m, n)
-    cand = cand_r * G.SIZE + cand_c                                          # one int per cell
-    goal = np.take_along_axis(cand, pick[None], axis=0)[0]
+    threshold = _npc_uniform(state["npc_key"], t, m) * cum[-1]
+    pick = (cum[0] < threshold).astype(np.int64)                             # (m, n): how many
+    for a in range(1, len(cum)):                                             # cumulative weights
+        pick += cum[a] < threshold                                           # lie below it
+    np.minimum(pick, 4, out=pick)
+    goal = cand.reshape(-1).take(pick * (m * n) + _monster_slots(m, n))     # the picked move's cell
     # ... then the moves, one monster after another: a cell held by another live monster blocks.
     # Live monsters hold distinct cells (none moves onto a held one), so a bitmap of the cells
     # live monsters hold answers "is the goal held?" in one read per monster. (A monster whose
