@@ -175,13 +175,15 @@ class MonsterShields(Task):
 
         alive, monsters = state["alive"], state["monsters"]
         touching = alive & (monsters[..., 0] == agent[:, 0, None]) & (monsters[..., 1] == agent[:, 1, None])
-        # One shield per monster, in index order: the first `held` touching monsters are destroyed.
-        block = touching & (np.cumsum(touching, axis=1) <= state["held"][:, None])
-        blocked = block.sum(axis=1)
-        hits = touching.sum(axis=1) - blocked
-        state["held"] -= blocked
-        state["kills"] += blocked
-        alive &= ~block
+        hits = 0
+        if touching.any():  # else (no monster reached the agent: most steps, all held-out ones) skip
+            # One shield per monster, in index order: the first `held` touching ones are destroyed.
+            block = touching & (np.cumsum(touching, axis=1) <= state["held"][:, None])
+            blocked = block.sum(axis=1)
+            hits = touching.sum(axis=1) - blocked
+            state["held"] -= blocked
+            state["kills"] += blocked
+            alive &= ~block
         _draw(state)
 
         true_r = got_apple.astype(np.float64) - hits
