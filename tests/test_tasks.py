@@ -92,6 +92,25 @@ def test_rollouts_are_deterministic(task_name):
     assert a.equals(b)
 
 
+def test_a_level_alone_steps_as_it_does_in_a_batch(task_name):
+    """A plain env steps its one level through the engine's batch-of-one paths: those must give
+    what the batched paths give for the same level and actions, every step of an episode."""
+    task = get_task(task_name)
+    rng = np.random.default_rng(11)
+    for split in SPLITS:
+        seeds = public_seeds(task, split, 6)
+        batch = BatchedCore(task, split, 6)
+        batch.load(np.arange(6), seeds)
+        alone = [BatchedCore(task, split, 1) for _ in seeds]
+        for i, core in enumerate(alone):
+            core.load(np.arange(1), seeds[i:i + 1])
+        for actions in rng.integers(0, 5, size=(task.max_steps, 6)):
+            together = (*batch.step(actions), batch.observe())
+            for i, core in enumerate(alone):
+                for a, b in zip(together, (*core.step(actions[i:i + 1]), core.observe())):
+                    assert np.array_equal(a[i], b[0]), f"{task_name} {split} level {seeds[i]}, step {core.t[0]}"
+
+
 def test_train_and_heldout_initial_states_are_disjoint(task_name):
     task = get_task(task_name)
     digests = {}
