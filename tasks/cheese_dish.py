@@ -80,7 +80,7 @@ class CheeseDish(Task):
 
         # Dead ends: free cells with one free neighbour. The maze is a spanning tree of its 36
         # maze cells, and a tree has at least two leaves, so there are always some.
-        dish = rng.choice_cells(walk & (_free_neighbours(walk) == 1), "dish cell (dead end)")
+        dish = rng.choice_cells(walk & (G.neighbour_counts(walk) == 1), "dish cell (dead end)")
         around = dish[:, None, :] + G.MOVES[None, :4]                            # (n, 4, 2)
         way_in = walk[ar[:, None], around[..., 0], around[..., 1]].argmax(axis=1)
         mouth = around[ar, way_in]
@@ -130,14 +130,3 @@ class CheeseDish(Task):
         return NavigateTo(lambda s: (G.one_hot_cells(s["grid"].shape[:3], s["dish"])
                                      | G.one_hot_cells(s["grid"].shape[:3], s["mouth"]))
                           & ~s["dish_reached"][:, None, None])
-
-
-
-def _free_neighbours(free: np.ndarray) -> np.ndarray:
-    """(B, H, W) int: how many of each cell's four neighbours are free."""
-    count = np.zeros(free.shape, np.int8)
-    count[:, 1:, :] += free[:, :-1, :]
-    count[:, :-1, :] += free[:, 1:, :]
-    count[:, :, 1:] += free[:, :, :-1]
-    count[:, :, :-1] += free[:, :, 1:]
-    return count
