@@ -402,9 +402,11 @@ def move_agents(state: dict, actions: np.ndarray, blocking: tuple[str, ...] = ("
         return agent
     step = MOVES.take(actions, axis=0)
     target = agent + step
-    free = passable_table(blocking).take(object_at(grid, target))
+    n, h, w = grid.shape[:3]
+    cell = target[:, 0] * w + target[:, 1]                # within the level
+    free = passable_table(blocking).take(grid.reshape(-1).take(3 * (_level_offsets(n, h * w) + cell)))
     if region is not None:
-        free &= region.reshape(-1).take(target[:, 0] * region.shape[1] + target[:, 1])
+        free &= region.reshape(-1).take(cell)
     if active is not None:
         free &= active
     step *= free[:, None]          # a blocked move becomes no move (faster than a `where` on rows)
