@@ -552,6 +552,14 @@ def descend(dist: np.ndarray, agent: np.ndarray, which: np.ndarray | None = None
     the five cells needed instead of copying whole maps."""
     n = len(agent)
     h, w = dist.shape[-2:]
+    if n == 1:  # a plain env: a dozen numpy calls cost more than this arithmetic
+        row, col = agent[0].tolist()
+        values, base = dist.reshape(-1), (0 if which is None else int(which[0])) * h * w
+        here = values.item(base + row * w + col)
+        around = [values.item(base + cell) for cell in _neighbour_lists(h, w)[row * w + col]]
+        best = min(around)
+        stay = here == 0 or best >= min(here, UNREACHABLE)
+        return np.array([STAY if stay else around.index(best)])
     level = (np.arange(n) if which is None else np.arange(n) * dist.shape[1] + which) * (h * w)
     cell_here = agent[:, 0] * w + agent[:, 1]
     values = dist.reshape(-1)
@@ -581,6 +589,12 @@ def _neighbour_cells(h: int, w: int) -> np.ndarray:
     r = np.clip(rows + up_right_down_left[:, 0], 0, h - 1)
     c = np.clip(cols + up_right_down_left[:, 1], 0, w - 1)
     return r * w + c
+
+
+@lru_cache(maxsize=8)
+def _neighbour_lists(h: int, w: int) -> list[list[int]]:
+    """`_neighbour_cells` as a list per cell, for plain Python reads."""
+    return _neighbour_cells(h, w).T.tolist()
 
 
 @lru_cache(maxsize=8)

@@ -181,7 +181,11 @@ def test_descend_moves_to_the_first_closest_neighbour(mazes, copies):
         agent = rng.integers(0, G.SIZE, (len(dist), 2))
         want = [reference_descend(d, p) for d, p in zip(dist, agent)]
         np.testing.assert_array_equal(G.descend(dist, agent), want)
+        alone = [G.descend(dist[i:i + 1], agent[i:i + 1])[0] for i in range(len(dist))]  # batch of one
+        np.testing.assert_array_equal(alone, want)
     stacked = np.stack([dist, dist[::-1]], axis=1)         # (n, 2, H, W) with a map chosen per level
     which = rng.integers(0, 2, len(dist))
     want = [reference_descend(stacked[i, k], p) for i, (k, p) in enumerate(zip(which, agent))]
     np.testing.assert_array_equal(G.descend(stacked, agent, which=which), want)
+    alone = [G.descend(stacked[i:i + 1], agent[i:i + 1], which=which[i:i + 1])[0] for i in range(len(dist))]
+    np.testing.assert_array_equal(alone, want)
