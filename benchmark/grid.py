@@ -95,6 +95,33 @@ def _mix(block: np.ndarray, tmp: np.ndarray) -> None:
     block ^= tmp
 
 
+_MASK_INT = (1 << 64) - 1
+_SPLITMIX_INT = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
+
+
+def _splitmix64_int(x: int) -> int:
+    """`_splitmix64` of one Python int below 2**64 (a batch of one need not pay numpy's calls)."""
+    x = (x + _SPLITMIX_INT[0]) & _MASK_INT
+    x = ((x ^ (x >> 30)) * _SPLITMIX_INT[1]) & _MASK_INT
+    x = ((x ^ (x >> 27)) * _SPLITMIX_INT[2]) & _MASK_INT
+    return x ^ (x >> 31)
+
+
+def step_uniforms(key: np.ndarray, t, k: int) -> np.ndarray:
+    """Uniform floats (k, n) in [0, 1), a pure function of (each level's key, step t, index):
+    randomness for what moves on its own (NPCs) that needs no generator state and no per-step
+    storage. `key` (n,) uint64, one per level, already hashed. A batch of one is computed in
+    plain Python, to the same bits."""
+    t = np.asarray(t, np.uint64)
+    if len(key) == 1:
+        base = _splitmix64_int((int(key[0]) + int(t.reshape(-1)[0]) * _SPLITMIX_INT[0]) & _MASK_INT)
+        return np.array([[(_splitmix64_int((base + i * int(_STREAM_STEP)) & _MASK_INT) >> 11) * (1.0 / (1 << 53))]
+                         for i in range(k)])
+    base = key + t * _SPLITMIX[0]                  # wraps: array arithmetic does not check overflow
+    x = _splitmix64(_splitmix64(base)[None, :] + np.arange(k, dtype=np.uint64)[:, None] * _STREAM_STEP)
+    return _to_unit(x)
+
+
 def stable_hash64(text: str) -> int:
     """A 64-bit hash of a string that is the same on every machine and Python run."""
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")

@@ -89,17 +89,6 @@ _NPC_KEY = np.uint64(G.stable_hash64("MonsterShields/monsters"))
 # ---------------------------------------------------------------------------------------------
 # Helpers
 
-def _npc_uniform(key: np.ndarray, t: np.ndarray, k: int) -> np.ndarray:
-    """Uniform floats (k, n) in [0, 1) that are a pure function of (level key, step, index):
-    NPC randomness that needs no generator state and no per-step storage. `key` is the level's
-    NPC key as `generate` stores it (already mixed with _NPC_KEY)."""
-    idx = np.arange(k, dtype=np.uint64)
-    # Array arithmetic wraps silently (only numpy scalars warn on overflow): no errstate needed.
-    base = key + np.asarray(t, np.uint64) * np.uint64(0x9E3779B97F4A7C15)
-    x = G._splitmix64(G._splitmix64(base)[None, :] + idx[:, None] * np.uint64(0xD1B54A32D192ED03))
-    return (x >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
-
-
 def _route(state: dict, targets: np.ndarray, avoid: np.ndarray) -> np.ndarray:
     """Shortest path to the nearest target in an open room, around `avoid` cells when a way
     exists (else straight through them); STAY where there is no target."""
@@ -241,7 +230,7 @@ def _move_monsters(state: dict, t) -> None:
     cum[0] = weight[0]
     for a in range(1, len(weight)):
         cum[a] = cum[a - 1] + weight[a]
-    threshold = _npc_uniform(state["npc_key"], t, m) * cum[-1]
+    threshold = G.step_uniforms(state["npc_key"], t, m) * cum[-1]
     pick = (cum[0] < threshold).astype(np.int64)                             # (m, n): how many
     for a in range(1, len(cum)):                                             # cumulative weights
         pick += cum[a] < threshold                                           # lie below it
@@ -253,6 +242,18 @@ def _move_monsters(state: dict, t) -> None:
     # goal is its own cell finds it held and stays: where it was going anyway.)
     live = alive.T
     cell = cand[G.STAY].copy()
+    if n == 1:  # one level (a plain env): the same moves with a set, in plain Python
+        cells, goals = cell[:, 0].tolist(), goal[:, 0].tolist()
+        moving = live[:, 0].tolist()
+        held = {c for c, a in zip(cells, moving) if a}
+        for j in range(m):
+            if moving[j] and goals[j] not in held:
+                held.discard(cells[j])
+                held.add(goals[j])
+                cells[j] = goals[j]
+        cell[:, 0] = cells
+        monsters[..., 0], monsters[..., 1] = (cell // G.SIZE).T, (cell % G.SIZE).T
+        return
     level = np.arange(n) * (G.SIZE * G.SIZE)
     held = np.zeros(n * G.SIZE * G.SIZE, bool)
     held[(level + cell)[live]] = True

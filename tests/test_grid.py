@@ -189,3 +189,13 @@ def test_descend_moves_to_the_first_closest_neighbour(mazes, copies):
     np.testing.assert_array_equal(G.descend(stacked, agent, which=which), want)
     alone = [G.descend(stacked[i:i + 1], agent[i:i + 1], which=which[i:i + 1])[0] for i in range(len(dist))]
     np.testing.assert_array_equal(alone, want)
+
+
+def test_step_uniforms_of_a_level_alone_are_those_of_the_batch():
+    keys = G.LevelRNG(np.arange(9, dtype=np.uint64), "test/npc").bits()
+    for t in (0, 1, 57):
+        batch = G.step_uniforms(keys, np.full(9, t), 5)
+        assert batch.shape == (5, 9) and ((batch >= 0) & (batch < 1)).all()
+        for i in range(9):
+            np.testing.assert_array_equal(G.step_uniforms(keys[i:i + 1], np.array([t]), 5)[:, 0], batch[:, i])
+    assert len({round(x, 12) for x in G.step_uniforms(keys, np.zeros(9), 5).ravel()}) == 45
