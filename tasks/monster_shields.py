@@ -243,8 +243,7 @@ def _move_monsters(state: dict, t) -> None:
     live = alive.T
     cell = cand[G.STAY].copy()
     if n == 1:  # one level (a plain env): the same moves with a set, in plain Python
-        cells, goals = cell[:, 0].tolist(), goal[:, 0].tolist()
-        moving = live[:, 0].tolist()
+        cells, goals, moving = cell[:, 0].tolist(), goal[:, 0].tolist(), live[:, 0].tolist()
         held = {c for c, a in zip(cells, moving) if a}
         for j in range(m):
             if moving[j] and goals[j] not in held:
@@ -252,18 +251,17 @@ def _move_monsters(state: dict, t) -> None:
                 held.add(goals[j])
                 cells[j] = goals[j]
         cell[:, 0] = cells
-        monsters[..., 0], monsters[..., 1] = (cell // G.SIZE).T, (cell % G.SIZE).T
-        return
-    level = np.arange(n) * (G.SIZE * G.SIZE)
-    held = np.zeros(n * G.SIZE * G.SIZE, bool)
-    held[(level + cell)[live]] = True
-    for j in range(m):
-        target = level + goal[j]
-        moves = np.flatnonzero(live[j] & ~held.take(target))
-        if len(moves):
-            held[level[moves] + cell[j, moves]] = False
-            held[target[moves]] = True
-            cell[j, moves] = goal[j, moves]
+    else:
+        level = np.arange(n) * (G.SIZE * G.SIZE)
+        held = np.zeros(n * G.SIZE * G.SIZE, bool)
+        held[(level + cell)[live]] = True
+        for j in range(m):
+            target = level + goal[j]
+            moves = np.flatnonzero(live[j] & ~held.take(target))
+            if len(moves):
+                held[level[moves] + cell[j, moves]] = False
+                held[target[moves]] = True
+                cell[j, moves] = goal[j, moves]
     monsters[..., 0], monsters[..., 1] = (cell // G.SIZE).T, (cell % G.SIZE).T
 
 
