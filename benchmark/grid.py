@@ -357,7 +357,7 @@ def _row_col(w: int) -> np.ndarray:
 
 def at(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """The (n, 3) cell codes under pos (n, 2)."""
-    if len(pos) == 1:  # one level: plain indexing costs less than computing a flat index
+    if len(grid) == 1:  # one level: plain indexing costs less than computing a flat index
         row, col = pos[0].tolist()
         return grid[0:1, row, col].copy()
     return grid.reshape(-1, 3).take(flat_index(grid.shape, pos), axis=0)  # take: ~4x fancy indexing
@@ -365,7 +365,7 @@ def at(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:
 
 def object_at(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """The (n,) object types under pos (n, 2)."""
-    if len(pos) == 1:
+    if len(grid) == 1:
         row, col = pos[0].tolist()
         return grid[0:1, row, col, 0].copy()
     return grid.reshape(-1).take(3 * flat_index(grid.shape, pos))
@@ -696,7 +696,7 @@ def put_cells(grid: np.ndarray, pos: np.ndarray, code: np.ndarray) -> None:
     """Write the cell code (3,) at pos (n, 2) in each level of a C-contiguous grid (n, H, W, 3).
     Each cell is seen as one 3-byte item, so one scatter writes all three channels (3x faster
     at batch 1 than a write per channel)."""
-    if len(pos) == 1:  # one level: plain indexing
+    if len(grid) == 1:  # one level: plain indexing
         row, col = pos[0].tolist()
         grid[0, row, col] = code
         return
