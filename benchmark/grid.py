@@ -498,7 +498,7 @@ def distances(passable: np.ndarray, sources: np.ndarray, limit: int | None = Non
 
     passable, sources: (B, H, W) bool. Returns (B, H, W) int32; UNREACHABLE where no path, and,
     given `limit`, where the path is longer than `limit` (a caller that only compares distances
-    with a bound stops the search there: a maze's farthest cells can be 60 steps away).
+    with a bound stops the search there, where a maze's farthest cells lie dozens of steps out).
     Breadth-first frontier expansion on bit-packed rows ((B, H) uint16), all levels at once;
     each cell's distance is recorded bit by bit in packed bit-planes, unpacked once at the end.
     """
