@@ -19,8 +19,8 @@ run: no state carries from one run to the next in memory.
 
 Protocol (all integers little-endian), on two pipes and a shared memory segment (a memfd the
 agent process maps read-only, sealed so that the mapping cannot be made writable) whose numbers
-the config gives; stdout and stderr are not part of
-it, so what the agent prints cannot corrupt it:
+the config gives; stdout and stderr are not part of it, so what the agent prints cannot corrupt
+it:
 
     scorer -> agent   b"M" u32 n, n bytes of JSON {"task": str, "seed": int}    make_agent
                       b"A" u32 F, u32 B, u32 H, u32 W, u32 C, then unless F & 1

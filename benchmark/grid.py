@@ -53,11 +53,13 @@ def cell(obj: str, color: str = "black", state: str = "none") -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # Level randomness
 
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
-_SPLITMIX = [np.uint64(c) for c in (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)]
-_SHIFTS = [np.uint64(s) for s in (30, 27, 31)]
+# SplitMix64: its increment and multipliers, and the shifts of its finaliser; as Python ints
+# for one number at a time, as numpy scalars for arrays.
+_SPLITMIX_INT = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
+_SHIFTS_INT = (30, 27, 31)
+_SPLITMIX = [np.uint64(c) for c in _SPLITMIX_INT]
+_SHIFTS = [np.uint64(s) for s in _SHIFTS_INT]
+_MASK_INT = (1 << 64) - 1
 _BLOCK = 1 << 15
 _STREAM_STEP = np.uint64(0xD1B54A32D192ED03)  # counter -> a level's stream position
 _FLOAT_SHIFT = np.uint64(11)                  # the top 53 bits make a double in [0, 1)
@@ -95,16 +97,12 @@ def _mix(block: np.ndarray, tmp: np.ndarray) -> None:
     block ^= tmp
 
 
-_MASK_INT = (1 << 64) - 1
-_SPLITMIX_INT = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
-
-
 def _splitmix64_int(x: int) -> int:
     """`_splitmix64` of one Python int below 2**64 (a batch of one need not pay numpy's calls)."""
     x = (x + _SPLITMIX_INT[0]) & _MASK_INT
-    x = ((x ^ (x >> 30)) * _SPLITMIX_INT[1]) & _MASK_INT
-    x = ((x ^ (x >> 27)) * _SPLITMIX_INT[2]) & _MASK_INT
-    return x ^ (x >> 31)
+    x = ((x ^ (x >> _SHIFTS_INT[0])) * _SPLITMIX_INT[1]) & _MASK_INT
+    x = ((x ^ (x >> _SHIFTS_INT[1])) * _SPLITMIX_INT[2]) & _MASK_INT
+    return x ^ (x >> _SHIFTS_INT[2])
 
 
 def step_uniforms(key: np.ndarray, t, k: int) -> np.ndarray:
@@ -115,8 +113,8 @@ def step_uniforms(key: np.ndarray, t, k: int) -> np.ndarray:
     t = np.asarray(t, np.uint64)
     if len(key) == 1:
         base = _splitmix64_int((int(key[0]) + int(t.reshape(-1)[0]) * _SPLITMIX_INT[0]) & _MASK_INT)
-        return np.array([[(_splitmix64_int((base + i * int(_STREAM_STEP)) & _MASK_INT) >> 11) * (1.0 / (1 << 53))]
-                         for i in range(k)])
+        bits = [_splitmix64_int((base + i * int(_STREAM_STEP)) & _MASK_INT) for i in range(k)]
+        return np.array([[(x >> int(_FLOAT_SHIFT)) * (1.0 / (1 << 53))] for x in bits])
     base = key + t * _SPLITMIX[0]                  # wraps: array arithmetic does not check overflow
     x = _splitmix64(_splitmix64(base)[None, :] + np.arange(k, dtype=np.uint64)[:, None] * _STREAM_STEP)
     return _to_unit(x)
@@ -338,6 +336,11 @@ def _level_offsets(n: int, cells: int) -> np.ndarray:
     return np.arange(n) * cells
 
 
+def cell_index(pos: np.ndarray, w: int = SIZE) -> np.ndarray:
+    """Index of each cell pos (..., 2) among its level's cells, row-major (W columns)."""
+    return pos[..., 0] * w + pos[..., 1]
+
+
 def flat_index(shape: tuple, pos: np.ndarray) -> np.ndarray:
     """Index of each level's cell `pos` (n, 2), or cells (n, k, 2), into grid.reshape(-1, 3) of a
     (n, H, W, 3) grid."""
@@ -347,7 +350,7 @@ def flat_index(shape: tuple, pos: np.ndarray) -> np.ndarray:
     offsets = _level_offsets(n, h * w)
     if pos.ndim > 2:
         offsets = offsets.reshape(n, *(1,) * (pos.ndim - 2))
-    return offsets + pos[..., 0] * w + pos[..., 1]
+    return offsets + cell_index(pos, w)
 
 
 @lru_cache(maxsize=8)
@@ -436,7 +439,7 @@ def move_agents(state: dict, actions: np.ndarray, blocking: tuple[str, ...] = ("
     step = MOVES.take(actions, axis=0)
     target = agent + step
     n, h, w = grid.shape[:3]
-    cell = target[:, 0] * w + target[:, 1]                # within the level
+    cell = cell_index(target, w)
     free = passable_table(blocking).take(grid.reshape(-1).take(3 * (_level_offsets(n, h * w) + cell)))
     if region is not None:
         free &= region.reshape(-1).take(cell)
@@ -594,7 +597,7 @@ def descend(dist: np.ndarray, agent: np.ndarray, which: np.ndarray | None = None
         stay = here == 0 or best >= min(here, UNREACHABLE)
         return np.array([STAY if stay else around.index(best)])
     level = (np.arange(n) if which is None else np.arange(n) * dist.shape[1] + which) * (h * w)
-    cell_here = agent[:, 0] * w + agent[:, 1]
+    cell_here = cell_index(agent, w)
     values = dist.reshape(-1)
     around = _neighbour_cells(h, w).take(cell_here, axis=1)                        # (4, n)
     around += level

@@ -739,7 +739,7 @@ class AgentRun:
         self._request_agent()
         if obs.shape != self._shape:
             self._prepare(obs.shape)
-        if self._request is None or obs.dtype != np.uint8:  # no shared memory, or too small: the pipe
+        if self._request is None or obs.dtype != np.uint8:  # no shared memory (or too small), not uint8: the pipe
             first = np.ascontiguousarray(first, np.bool_)
             sb._send([HEADER.pack(b"A", STAY_AWAKE if stay_awake else 0), ACT.pack(*obs.shape), np.ascontiguousarray(obs, np.uint8), first],
                      self.deadline, "act()")

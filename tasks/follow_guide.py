@@ -207,8 +207,7 @@ def _draw(state: dict, guide_before: np.ndarray | None = None, relit: np.ndarray
     rows = np.arange(len(grid)) if guide_before is None else relit
     if len(rows):
         lit = state["place"][rows] < state["progress"][rows, None]      # (m, k): beacon j is lit
-        beacons = state["beacons"][rows]
-        cells = (rows * (G.SIZE * G.SIZE))[:, None] + beacons[..., 0] * G.SIZE + beacons[..., 1]  # flat
+        cells = (rows * (G.SIZE * G.SIZE))[:, None] + G.cell_index(state["beacons"][rows])  # flat
         shown = np.where(lit, ACTIVE, 0)
         floor.reshape(-1)[3 * cells + 2] = shown
         if guide_before is not None:

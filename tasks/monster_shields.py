@@ -222,9 +222,8 @@ def _move_monsters(state: dict, t) -> None:
         return
     # Choices of all monsters at once (they depend only on the agent, already moved), as flat
     # cells laid out (move, monster, level), so that numpy's inner loops run over the batch ...
-    here = (monsters[..., 0] * G.SIZE + monsters[..., 1]).T                   # (m, n)
-    cand = CHASE_CELLS.take(here, axis=1)                                    # (5, m, n)
-    dist = MANHATTAN.take(cand * (G.SIZE * G.SIZE) + (agent[:, 0] * G.SIZE + agent[:, 1]))
+    cand = CHASE_CELLS.take(G.cell_index(monsters).T, axis=1)                # (5, m, n)
+    dist = MANHATTAN.take(cand * (G.SIZE * G.SIZE) + G.cell_index(agent))
     weight = CHASE_WEIGHT.take(dist - dist.min(axis=0))                      # softmax numerators
     cum = np.empty_like(weight)
     cum[0] = weight[0]
