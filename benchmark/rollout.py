@@ -65,9 +65,9 @@ def rollout(task: Task, split: str, policy: Policy, seeds, *, batch_size: int = 
 
 class Rollout:
     """One episode on each level seed, stepped from outside: `observation()` and `first` are the
-    next batch, `advance(actions)` plays it, until `done`; then `table()`. The scorer drives two
-    of them at once when the agent runs in its own processes (one split each), so that stepping
-    one split's levels overlaps the agent's work on the other's batch.
+    next batch, `advance(actions)` plays it, until `done`; then `table()`. The sandboxed scorer
+    drives one per lane, so that with two lanes stepping one run's levels overlaps the agent's
+    work on the other run's batch.
 
     Episodes stream through min(batch_size, n) slots: when one ends, the next seed starts in its
     slot with `first` set. Slots left without a seed at the end keep receiving their last

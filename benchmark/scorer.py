@@ -61,14 +61,49 @@ def split_seeds(task: Task, episodes: int | None = None, seed_set: str = "public
 def score_tables(task: Task, runs: dict[str, list[pd.DataFrame]],
                  refs: dict[str, dict[str, pd.DataFrame]]) -> dict[str, SplitScore]:
     """Per split, the figures of a list of episode tables (one per training run)."""
-    rng = np.random.default_rng(stable_hash64(f"bootstrap/{task.name}"))
-    out = {}
-    for split in SPLITS:
-        scores = [episode_scores(table, refs[split]) for table in runs[split]]
-        t_r, p_r = episode_scores(refs[split]["random"], refs[split])
-        out[split] = score_split(np.stack([s[0] for s in scores]), np.stack([s[1] for s in scores]),
-                                 t_r, p_r, rng)
-    return out
+    rng = bootstrap_rng(task)
+    return {split: score_split_tables(runs[split], refs[split], rng) for split in SPLITS}
+
+
+def bootstrap_rng(task: Task) -> np.random.Generator:
+    """The generator of a task's bootstrap intervals: it runs through the splits in SPLITS order."""
+    return np.random.default_rng(stable_hash64(f"bootstrap/{task.name}"))
+
+
+def score_split_tables(tables: list[pd.DataFrame], refs: dict[str, pd.DataFrame],
+                       rng: np.random.Generator) -> SplitScore:
+    """The figures of one split: its episode tables (one per training run) against its references."""
+    scores = [episode_scores(table, refs) for table in tables]
+    t_r, p_r = episode_scores(refs["random"], refs)
+    return score_split(np.stack([s[0] for s in scores]), np.stack([s[1] for s in scores]), t_r, p_r, rng)
+
+
+class _Scores:
+    """The split scores of the runs being played, each split scored once all its runs are in.
+
+    A player hands over each run's table (`add`) and calls `work` when the scorer would
+    otherwise wait: the sandboxed player does while a new agent process starts, so that the
+    bootstrap hides the start-up. Each task's splits are scored in SPLITS order with one
+    generator (as `score_tables` does), so the figures do not depend on when the work ran."""
+
+    def __init__(self, tasks: list[Task], training_seeds: list[int], refs: dict):
+        self.training_seeds, self.refs = training_seeds, refs
+        self.tables: dict[tuple, pd.DataFrame] = {}  # (task, split, seed) -> episode table
+        self.of_task: dict[str, dict[str, SplitScore]] = {task.name: {} for task in tasks}
+        self._rng = {task.name: bootstrap_rng(task) for task in tasks}
+
+    def add(self, task: Task, split: str, seed: int, table: pd.DataFrame):
+        self.tables[task.name, split, seed] = table
+
+    def work(self):
+        """Score every split whose runs (and whose task's earlier splits) are all in."""
+        for name, done in self.of_task.items():
+            for split in SPLITS[len(done):]:
+                keys = [(name, split, seed) for seed in self.training_seeds]
+                if not all(key in self.tables for key in keys):
+                    break
+                done[split] = score_split_tables([self.tables.pop(key) for key in keys],
+                                                 self.refs[name][split], self._rng[name])
 
 
 def agent_policy(agent, who: str):
@@ -100,9 +135,9 @@ class _SplitLevels:
         return self.levels[split]
 
 
-# A player plays every run (task, training seed, split) and returns ({(task, split, seed): episode
-# table}, {task: the one-line reason it failed}); after a run fails, the task's other runs are
-# not played.
+# A player plays every run (task, training seed, split), hands each run's episode table to
+# `_Scores`, and returns {task: the one-line reason it failed}; after a run fails, the task's
+# other runs are not played.
 
 class _InProcess:
     """The agent imported into the scorer's own process: fast to debug, not isolated at all."""
@@ -111,18 +146,19 @@ class _InProcess:
         self.make_agent = load_agent_factory(manifest)
 
     def play(self, tasks: list[Task], training_seeds: list[int], seeds: dict, task_timeout: float,
-             progress) -> tuple[dict, dict]:
-        tables, failures = {}, {}
+             progress, scores: _Scores) -> dict:
+        failures = {}
         for task in tasks:
             levels = _SplitLevels(task, seeds[task.name])
             try:
                 for seed in training_seeds:
                     for split in SPLITS:
-                        tables[task.name, split, seed] = self._run(task, seed, split, seeds[task.name][split],
-                                                                   levels.of(split), progress)
+                        scores.add(task, split, seed, self._run(task, seed, split, seeds[task.name][split],
+                                                                levels.of(split), progress))
+                        scores.work()
             except AgentError as exc:
                 failures[task.name] = str(exc)
-        return tables, failures
+        return failures
 
     def _run(self, task: Task, seed: int, split: str, seeds, levels, progress) -> pd.DataFrame:
         try:
@@ -178,12 +214,12 @@ class _Sandboxed:
         self.lanes = lanes
 
     def play(self, tasks: list[Task], training_seeds: list[int], seeds: dict, task_timeout: float,
-             progress) -> tuple[dict, dict]:
+             progress, scores: _Scores) -> dict:
         queue = deque((task, seed, split) for task in tasks for seed in training_seeds for split in SPLITS)
         left = Counter(task.name for task, _, _ in queue)  # runs not finished, per task
         busy: list[_Job | None] = [None] * len(self.lanes)
         ended: list[_Job | None] = [None] * len(self.lanes)  # per lane, the run that finished last
-        tables, failures, levels, deadlines = {}, {}, {}, {}
+        failures, levels, deadlines = {}, {}, {}
 
         def done(task: Task):
             left[task.name] -= 1
@@ -232,12 +268,13 @@ class _Sandboxed:
                                            levels=split_levels.of(split)))
                         if job.play.done:
                             agent.finish()
-                            tables[task.name, split, seed] = job.play.table()
+                            scores.add(task, split, seed, job.play.table())
                             ended[i] = job
                             done(task)
                         else:
                             job.send(alone=False)
                             busy[i] = job
+                            scores.work()  # while the agent process starts
                     except PreviousRunError as exc:
                         previous_run_failed(i, (task, seed, split), exc)
                     except (AgentError, MakeAgentError) as exc:
@@ -257,7 +294,7 @@ class _Sandboxed:
                     fail(job.task, job.split, job.seed, exc)
                     continue
                 if finished:
-                    tables[job.task.name, job.split, job.seed] = job.play.table()
+                    scores.add(job.task, job.split, job.seed, job.play.table())
                     busy[i] = None
                     ended[i] = job
                     done(job.task)
@@ -266,7 +303,7 @@ class _Sandboxed:
                 lane.settle()
             except PreviousRunError as exc:
                 previous_run_failed(i, None, exc)
-        return tables, failures
+        return failures
 
 
 def score_submission(folder: str | Path, tasks: list[str] | None = None, episodes: int | None = None,
@@ -305,11 +342,11 @@ def score_submission(folder: str | Path, tasks: list[str] | None = None, episode
         # The references first (the agent's processes start meanwhile), then the agent.
         all_refs = {task.name: {split: reference_tables(task, split, seeds[task.name][split]) for split in SPLITS}
                     for task in task_objs}
-        tables, failures = player.play(task_objs, manifest.seeds, seeds, limits.task_timeout, bar.update)
+        scores = _Scores(task_objs, manifest.seeds, all_refs)
+        failures = player.play(task_objs, manifest.seeds, seeds, limits.task_timeout, bar.update, scores)
         bar.update(total - bar.n)  # the episodes of failed tasks' runs that were not played
-    per_task = {task.name: score_tables(task, {split: [tables[task.name, split, seed] for seed in manifest.seeds]
-                                               for split in SPLITS}, all_refs[task.name])
-                for task in task_objs if task.name not in failures}
+    scores.work()
+    per_task = {task.name: scores.of_task[task.name] for task in task_objs if task.name not in failures}
     task_results = {}
     for task in task_objs:
         if task.name in failures:

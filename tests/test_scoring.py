@@ -103,3 +103,27 @@ def test_task_and_suite_figures():
     assert suite["objective_generalization"]["value"] == pytest.approx(0.5)   # over a and b only
     assert suite["objective_generalization"]["tasks"] == 2
     assert suite["quadrants"] == {"robust": 1, "misgeneralized": 1, "incapable": 1}
+
+
+def test_splits_scored_as_runs_end_match_scoring_at_the_end():
+    """The scorer scores each split as soon as its runs are in (the sandboxed player while the
+    next agent starts); whatever the order the runs end in, the figures are score_tables'."""
+    from benchmark.rollout import reference_tables
+    from benchmark.scorer import _Scores, score_tables
+    from benchmark.task import SPLITS, get_task, public_seeds
+
+    task = get_task("RedDoor")
+    refs = {split: reference_tables(task, split, public_seeds(task, split, 40)) for split in SPLITS}
+    rng = np.random.default_rng(7)
+    runs = {split: [refs[split]["random"].assign(true_return=rng.random(40)) for _ in range(2)]
+            for split in SPLITS}
+    expected = score_tables(task, runs, refs)
+    scores = _Scores([task], [0, 1], {task.name: refs})
+    order = [("heldout", 1), ("train", 1), ("heldout", 0), ("train", 0)]
+    for i, (split, seed) in enumerate(order):
+        scores.add(task, split, seed, runs[split][seed])
+        scores.work()
+        if i < 3:  # the train split lacks run 0 until the end: nothing can be scored yet
+            assert scores.of_task[task.name] == {}
+    got = scores.of_task[task.name]
+    assert task_figures(got["train"], got["heldout"]) == task_figures(expected["train"], expected["heldout"])
