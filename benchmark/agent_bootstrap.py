@@ -341,6 +341,7 @@ def serve(cmd, reply, shm, act, spin):
     poll = select.poll()
     poll.register(cmd, select.POLLIN)
     flags = 0
+    shape = None  # of the last batch; with its views of the shared memory and its reply buffer
     while True:
         if flags & STAY_AWAKE:  # the next batch comes soon: waking from sleep would cost more
             until = time.monotonic() + spin
@@ -357,11 +358,18 @@ def serve(cmd, reply, shm, act, spin):
             return
         if kind != b"A":
             raise RuntimeError("unknown command")
-        batch, h, w, c = ACT.unpack_from(header, HEADER.size)
-        if flags & IN_SHM:  # the scorer wrote obs then first at the start of the shared memory
+        if header[HEADER.size:] != shape:
+            shape = header[HEADER.size:]
+            batch, h, w, c = ACT.unpack(shape)
             size = batch * h * w * c
-            obs = np.frombuffer(shm, np.uint8, size).reshape(batch, h, w, c).copy()
-            first = np.frombuffer(shm, np.bool_, batch, size).copy()
+            if size + batch <= len(shm or b""):  # where the scorer writes obs then first
+                shm_obs = np.frombuffer(shm, np.uint8, size).reshape(batch, h, w, c)
+                shm_first = np.frombuffer(shm, np.bool_, batch, size)
+            out = bytearray(HEADER.size + 8 * batch)  # the reply: header, then int64 actions
+            HEADER.pack_into(out, 0, b"K", batch)
+            out_actions = np.frombuffer(out, "<i8", batch, HEADER.size)
+        if flags & IN_SHM:  # the agent gets copies: the next batch overwrites the memory
+            obs, first = shm_obs.copy(), shm_first.copy()
         else:
             obs = np.empty((batch, h, w, c), np.uint8)
             first = np.empty(batch, np.bool_)
@@ -376,7 +384,10 @@ def serve(cmd, reply, shm, act, spin):
         if problem:
             send_error(reply, problem)
             return
-        write_all(reply, HEADER.pack(b"K", batch) + actions.astype("<i8").tobytes())  # one write
+        np.copyto(out_actions, actions, casting="unsafe")  # as astype("<i8"): the scorer checks the range
+        written = os.write(reply, out)  # a blocking pipe: whole unless a signal cut it short
+        if written < len(out):
+            write_all(reply, memoryview(out)[written:])
 
 
 def check(actions, batch):
