@@ -298,6 +298,7 @@ class _Sandboxed:
                     busy[i] = None
                     ended[i] = job
                     done(job.task)
+        scores.work()  # while the last runs' processes end
         for i, lane in enumerate(self.lanes):  # how the last runs exited
             try:
                 lane.settle()
