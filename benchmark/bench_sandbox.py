@@ -1,17 +1,18 @@
 """What isolation costs: sandboxed vs in-process scoring time of the random baseline.
 
-    python -m benchmark.bench_sandbox [--tasks RedDoor,CoinEnd] [--episodes N] [--repeats 3]
+    python -m benchmark.bench_sandbox [--tasks RedDoor,CoinEnd] [--episodes N] [--repeats 3] [--batch 200]
 
-Scores `baselines/random` (at the rollout's default batch width) on the tasks, once to fill the
-reference cache (untimed), then `--repeats` times in-process and sandboxed, alternating, and
-reports the median and best wall-clock time of each, the median of the per-repeat ratios
-(paired: the least sensitive to a machine whose speed drifts), the median CPU time (the scorer's
-and its finished children's: the agent's processes), and the overhead of the sandbox. Both
-timings include everything `score_submission` does (references from the cache, rollouts,
-scoring); the sandboxed one also starts the agent's processes and moves every batch through
-shared memory and pipes. `--cold` empties the reference cache before each scoring, so the
-references are computed too (what a first scoring costs). Not a test: the figures depend on the
-machine and its load.
+Scores `baselines/random` on the tasks, once to fill the reference cache (untimed), then
+`--repeats` times in-process and sandboxed, alternating, and reports the median and best
+wall-clock time of each, the median of the per-repeat ratios (paired: the least sensitive to a
+machine whose speed drifts), the median CPU time (the scorer's and its finished children's: the
+agent's processes), and the overhead of the sandbox. Both timings include everything
+`score_submission` does (references from the cache, rollouts, scoring); the sandboxed one also
+starts the agent's processes and moves every batch through shared memory and pipes. The
+rollouts run at the scorer's width, 200, or at `--batch` (a split with fewer episodes runs at
+its episode count). `--cold` empties the reference cache before each scoring, so the references
+are computed too (what a first scoring costs). Not a test: the figures depend on the machine and
+its load.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from .task import parse_task_list
 RANDOM = Path(__file__).resolve().parents[1] / "baselines" / "random"
 
 
-def measure(folder: Path, tasks: list[str], episodes: int | None, repeats: int, cold: bool = False) -> dict:
+def measure(folder: Path, tasks: list[str], episodes: int | None, repeats: int, cold: bool = False,
+            batch: int = DEFAULT_BATCH) -> dict:
     if not cold:
         score_submission(folder, tasks, episodes, progress=False, sandbox=False)  # fill the cache
     times = {"in_process": [], "sandboxed": []}
@@ -45,7 +47,8 @@ def measure(folder: Path, tasks: list[str], episodes: int | None, repeats: int, 
                 if cold:  # an empty reference cache: the references are computed as well
                     os.environ["PROXYBENCH_CACHE"] = cache
                 start, start_cpu = time.perf_counter(), _cpu()
-                res = score_submission(folder, tasks, episodes, progress=False, sandbox=mode == "sandboxed")
+                res = score_submission(folder, tasks, episodes, progress=False, sandbox=mode == "sandboxed",
+                                       batch_size=batch)
                 times[mode].append(time.perf_counter() - start)
                 cpu[mode].append(_cpu() - start_cpu)
             res.pop("scored_at")
@@ -54,7 +57,7 @@ def measure(folder: Path, tasks: list[str], episodes: int | None, repeats: int, 
     med = {mode: statistics.median(t) for mode, t in times.items()}
     best = {mode: min(t) for mode, t in times.items()}
     med_cpu = {mode: statistics.median(t) for mode, t in cpu.items()}
-    return {"tasks": tasks, "episodes": episodes or "default", "repeats": repeats,
+    return {"tasks": tasks, "episodes": episodes or "default", "repeats": repeats, "batch": batch,
             "reference_cache": "empty (references computed)" if cold else "warm",
             "in_process_s": round(med["in_process"], 3), "sandboxed_s": round(med["sandboxed"], 3),
             "overhead_pct": round(100 * (med["sandboxed"] / med["in_process"] - 1), 1),
@@ -82,13 +85,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", default=None, help="comma-separated task names (default: the suite)")
     parser.add_argument("--episodes", type=int, default=None, help="episodes per split (default: each task's)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=DEFAULT_BATCH,
+                        help=f"the rollouts' width (default {DEFAULT_BATCH}, the scorer's; a split with fewer "
+                             "episodes runs at its episode count)")
     parser.add_argument("--cold", action="store_true",
                         help="score with an empty reference cache each time (default: warm cache)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     saved = os.environ.get("PROXYBENCH_CACHE")
     try:
-        report = measure(RANDOM, parse_task_list(args.tasks), args.episodes, args.repeats, args.cold)
+        if args.batch < 1:
+            parser.error(f"--batch must be at least 1, got {args.batch}")
+        report = measure(RANDOM, parse_task_list(args.tasks), args.episodes, args.repeats, args.cold, args.batch)
     finally:
         if saved is None:
             os.environ.pop("PROXYBENCH_CACHE", None)
@@ -97,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print(f"random baseline, batch {DEFAULT_BATCH}, {len(report['tasks'])} tasks "
+        print(f"random baseline, batch {args.batch}, {len(report['tasks'])} tasks "
               f"({', '.join(report['tasks'])}), episodes {report['episodes']}, reference cache "
               f"{report['reference_cache']}, {args.repeats} repeats:")
         print(f"  wall clock, median: in-process {report['in_process_s']:.3f} s   sandboxed "

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from . import BENCHMARK_VERSION
 from .grid import stable_hash64
-from .rollout import AgentError, REFERENCES, Rollout, reference_tables, rollout
+from .rollout import DEFAULT_BATCH, AgentError, REFERENCES, Rollout, reference_tables, rollout
 from .sandbox import DEFAULT_USER, AgentRun, Limits, MakeAgentError, PreviousRunError, Sandbox, lanes, one_line
 from .scoring import FIGURES, SplitScore, episode_scores, score_split, suite_figures, task_figures
 from .submission import RESULTS, Manifest, content_hash, load_agent_factory, load_manifest
@@ -142,8 +142,9 @@ class _SplitLevels:
 class _InProcess:
     """The agent imported into the scorer's own process: fast to debug, not isolated at all."""
 
-    def __init__(self, manifest: Manifest):
+    def __init__(self, manifest: Manifest, batch_size: int):
         self.make_agent = load_agent_factory(manifest)
+        self.batch_size = batch_size
 
     def play(self, tasks: list[Task], training_seeds: list[int], seeds: dict, task_timeout: float,
              progress, scores: _Scores) -> dict:
@@ -166,7 +167,8 @@ class _InProcess:
                 agent = self.make_agent(task.name, seed)
             except Exception as exc:
                 raise AgentError(f"make_agent({task.name!r}, {seed}) raised {type(exc).__name__}: {exc}") from None
-            return rollout(task, split, agent_policy(agent, ""), seeds, progress=progress, levels=levels)
+            return rollout(task, split, agent_policy(agent, ""), seeds, batch_size=self.batch_size,
+                           progress=progress, levels=levels)
         except AgentError as exc:
             raise _located(split, seed, exc) from None
 
@@ -210,8 +212,8 @@ class _Sandboxed:
     lane; every run is independent (fresh process, fixed levels), so the tables do not depend on
     which lane played them."""
 
-    def __init__(self, lanes: list[Sandbox]):
-        self.lanes = lanes
+    def __init__(self, lanes: list[Sandbox], batch_size: int):
+        self.lanes, self.batch_size = lanes, batch_size
 
     def play(self, tasks: list[Task], training_seeds: list[int], seeds: dict, task_timeout: float,
              progress, scores: _Scores) -> dict:
@@ -264,8 +266,8 @@ class _Sandboxed:
                         agent = lane.run(task.name, seed, deadline)  # starts while the levels are made
                         split_levels = levels.setdefault(task.name, _SplitLevels(task, seeds[task.name]))
                         job = _Job(task, seed, split, agent,
-                                   Rollout(task, split, seeds[task.name][split], progress=progress,
-                                           levels=split_levels.of(split)))
+                                   Rollout(task, split, seeds[task.name][split], batch_size=self.batch_size,
+                                           progress=progress, levels=split_levels.of(split)))
                         if job.play.done:
                             agent.finish()
                             scores.add(task, split, seed, job.play.table())
@@ -310,7 +312,7 @@ class _Sandboxed:
 def score_submission(folder: str | Path, tasks: list[str] | None = None, episodes: int | None = None,
                      progress: bool = True, *, sandbox: bool = True, seed_set: str = "public",
                      salt: bytes | None = None, limits: Limits | None = None,
-                     sandbox_user: str = DEFAULT_USER, warn=None) -> dict:
+                     sandbox_user: str = DEFAULT_USER, warn=None, batch_size: int = DEFAULT_BATCH) -> dict:
     """Score a submission folder on `tasks` (default: the suite); return the results.
 
     With `sandbox` (the default) the agent runs in its own processes under `limits` (see
@@ -319,7 +321,8 @@ def score_submission(folder: str | Path, tasks: list[str] | None = None, episode
     the agent fails (raises, hangs, crashes, answers badly, breaks a limit) is recorded as
     failed with a one-line reason and the other tasks go on; the suite block covers the tasks
     scored ok and counts the failed ones. ManifestError and SandboxError are raised before any
-    task is played.
+    task is played. `batch_size`: the rollouts' width; every scoring uses the default, and
+    `bench_sandbox --batch` others (an agent's figures can depend on the width).
     """
     manifest = load_manifest(folder)
     limits = limits or Limits()
@@ -335,9 +338,9 @@ def score_submission(folder: str | Path, tasks: list[str] | None = None, episode
             quiet = lambda message: None  # noqa: E731  (the first lane says it all)
             player = _Sandboxed([stack.enter_context(Sandbox(manifest, limits, sandbox_user,
                                                              warn if i == 0 else quiet, launch=i == 0))
-                                 for i in range(lanes(manifest.path))])
+                                 for i in range(lanes(manifest.path))], batch_size)
         else:
-            player = _InProcess(manifest)
+            player = _InProcess(manifest, batch_size)
         bar = stack.enter_context(tqdm(total=total, desc=f"scoring {manifest.name}", unit="ep",
                                        file=sys.stderr, disable=not progress, leave=False))
         # The references first (the agent's processes start meanwhile), then the agent.

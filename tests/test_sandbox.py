@@ -368,3 +368,33 @@ def test_nothing_else_changed(arena):
     after = (arena.random / "results.json").read_bytes()
     stamp = re.compile(rb'"scored_at": "[^"]*"')
     assert stamp.sub(b"", after) == stamp.sub(b"", arena.random_bytes)  # byte-identical but the stamp
+
+
+def test_bench_sandbox_times_both_modes_at_the_width_asked(tmp_path, monkeypatch, capsys):
+    """The overhead benchmark's smoke test (its figures are not asserted: they are the machine's)."""
+    from benchmark import bench_sandbox
+
+    monkeypatch.setenv("PROXYBENCH_CACHE", str(tmp_path))
+    assert bench_sandbox.main(["--tasks", "CoinEnd", "--episodes", "30", "--repeats", "1",
+                               "--batch", "16", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["batch"] == 16 and report["identical_results"] is True
+    assert report["in_process_s"] > 0 and report["sandboxed_s"] > 0
+    assert len(report["all_times_s"]["sandboxed"]) == 1
+    with pytest.raises(SystemExit):
+        bench_sandbox.main(["--batch", "0"])
+    assert "--batch must be at least 1" in capsys.readouterr().err
+
+
+def test_the_rollout_width_reaches_both_players(tmp_path, monkeypatch):
+    """`batch_size` (bench_sandbox --batch) changes what the random agent draws, so its figures,
+    the same way in-process and sandboxed."""
+    monkeypatch.setenv("PROXYBENCH_CACHE", str(tmp_path))
+
+    def figures(batch, sandbox):
+        res = score_submission(ROOT / "baselines" / "random", ["CoinEnd"], 30, progress=False, sandbox=sandbox, batch_size=batch)
+        return res["tasks"]["CoinEnd"]
+
+    narrow = figures(8, sandbox=False)
+    assert narrow == figures(8, sandbox=True)
+    assert narrow != figures(30, sandbox=False)
