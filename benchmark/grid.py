@@ -674,6 +674,22 @@ def neighbour_counts(mask: np.ndarray) -> np.ndarray:
     return out.reshape(n, h, w)
 
 
+def draw_inventory(grid: np.ndarray, counts: np.ndarray, levels: np.ndarray, item: np.ndarray) -> None:
+    """Row 0 (the top wall) of `levels` shows what the agent carries: `item` in cells (0, 1),
+    (0, 2), ... one per item counted (up to SIZE - 2), grey wall elsewhere, so a level carrying
+    nothing shows a plain wall. `counts` (n,), one per level of the grid; `levels`, an index array."""
+    if len(levels):
+        grid[levels, 0, 1:SIZE - 1] = _inventory_rows(bytes(item)).take(
+            np.minimum(counts[levels], SIZE - 2), axis=0)
+
+
+@lru_cache(maxsize=8)
+def _inventory_rows(item: bytes) -> np.ndarray:
+    """(SIZE - 1, SIZE - 2, 3): row k is the top wall's inner cells showing k items."""
+    shown = np.arange(SIZE - 1)[:, None] > np.arange(SIZE - 2)[None, :]
+    return np.where(shown[..., None], np.frombuffer(item, np.uint8), cell("wall", "grey")).astype(np.uint8)
+
+
 # ---------------------------------------------------------------------------------------------
 # Observation and rendering
 

@@ -226,7 +226,7 @@ class KeysChests(Task):
         grid.reshape(-1)[3 * cells[opens] + 2] = USED       # the chest is opened
         state["held"] += got_key.astype(np.int64) - opens
         state["opened"] += opens
-        _draw_inventory(grid, state["held"], np.flatnonzero(events))
+        G.draw_inventory(grid, state["held"], np.flatnonzero(events), HELD)  # where the count changed
         decay = self.reward_decay(t)
         true_r = np.where(opens, decay, 0.0) - KEY_PENALTY * got_key
         proxy_r = np.where(events, decay, 0.0)
@@ -235,14 +235,6 @@ class KeysChests(Task):
 
     def oracle(self, objective):
         return OrderPlanner(objective, self.max_steps)
-
-
-def _draw_inventory(grid: np.ndarray, held: np.ndarray, levels: np.ndarray) -> None:
-    """Row 0 shows the keys held: an active key per key carried, grey wall elsewhere. Redrawn
-    for `levels`, those whose count changed (a new level holds none: its row 0 is all wall)."""
-    if len(levels):
-        shown = np.arange(G.SIZE - 2)[None, :] < held[levels, None]
-        grid[levels, 0, 1:G.SIZE - 1] = np.where(shown[..., None], HELD, WALL)
 
 
 def _distance_maps(walk: np.ndarray, cells: np.ndarray) -> np.ndarray:

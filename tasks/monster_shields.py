@@ -69,11 +69,11 @@ import numpy as np
 from benchmark import grid as G
 from benchmark.task import Task
 
+EMPTY = G.cell("empty")
 APPLE = G.cell("apple", "red")
 SHIELD = G.cell("shield", "blue")
 HELD = G.cell("shield", "blue", "active")
 MONSTER = G.cell("monster", "green")
-WALL = G.cell("wall", "grey")
 
 N_APPLES, N_SHIELDS, N_MONSTERS = 5, 5, 5
 TRAIN_STEPS, HELDOUT_STEPS = 25, 200
@@ -157,8 +157,7 @@ class MonsterShields(Task):
         under = G.object_at(floor, agent)
         got_shield = under == SHIELD[0]
         got_apple = under == APPLE[0]
-        eaten = np.flatnonzero(got_shield | got_apple)
-        floor[eaten, agent[eaten, 0], agent[eaten, 1]] = 0
+        G.put_cells(floor, agent, EMPTY)  # the agent's cell held an apple, a shield or nothing
         state["held"] += got_shield
         state["apples"] -= got_apple
 
@@ -190,10 +189,7 @@ def _draw(state: dict) -> None:
     """Rebuild the observed grid: the floor (walls, apples, shields), the inventory row, monsters."""
     grid = state["grid"]
     np.copyto(grid, state["floor"])
-    carrying = np.flatnonzero(state["held"])
-    if len(carrying):
-        shown = np.arange(G.SIZE - 2)[None, :] < state["held"][carrying, None]     # (k, 11)
-        grid[carrying, 0, 1:G.SIZE - 1] = np.where(shown[..., None], HELD, grid[carrying, 0, 1:G.SIZE - 1])
+    G.draw_inventory(grid, state["held"], np.flatnonzero(state["held"]), HELD)
     alive = state["alive"]
     if alive.any():
         G.put_flat(grid, G.flat_index(grid.shape, state["monsters"])[alive], MONSTER)

@@ -199,3 +199,19 @@ def test_step_uniforms_of_a_level_alone_are_those_of_the_batch():
         for i in range(9):
             np.testing.assert_array_equal(G.step_uniforms(keys[i:i + 1], np.array([t]), 5)[:, 0], batch[:, i])
     assert len({round(x, 12) for x in G.step_uniforms(keys, np.zeros(9), 5).ravel()}) == 45
+
+
+def test_draw_inventory_shows_one_item_per_count_in_the_top_wall():
+    item = G.cell("key", "yellow", "active")
+    wall = G.cell("wall", "grey")
+    grid = G.empty_room(5)
+    counts = np.array([0, 3, 11, 14, 2])
+    before = grid.copy()
+    G.draw_inventory(grid, counts, np.array([0, 1, 2, 3]), item)
+    for level, count in enumerate(counts[:4]):
+        row = [tuple(item) if 1 <= col <= min(count, G.SIZE - 2) else tuple(wall) for col in range(G.SIZE)]
+        assert [tuple(c) for c in grid[level, 0]] == row
+    assert np.array_equal(grid[:, 1:], before[:, 1:])       # only the top row, only the levels given
+    assert np.array_equal(grid[4], before[4])
+    G.draw_inventory(grid, np.zeros(5, np.int64), np.array([1]), item)     # back to a plain wall
+    assert np.array_equal(grid[1], before[1])
