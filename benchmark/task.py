@@ -83,6 +83,8 @@ class Task:
 
     def reward_decay(self, t: np.ndarray) -> np.ndarray:
         """jaxgmg's time discount: a goal reached at step t pays 1 - 0.9 t / max_steps."""
+        if isinstance(t, np.ndarray) and t.shape == (1,):  # a plain env: the same double arithmetic
+            return np.array([1.0 - 0.9 * float(t[0]) / self.max_steps])
         return 1.0 - 0.9 * np.asarray(t, np.float64) / self.max_steps
 
     @classmethod
