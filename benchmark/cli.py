@@ -356,6 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--compare", default=None, help="also time another library: minigrid")
     p.add_argument("--memory", action="store_true", help="report memory held by 1024 levels")
+    p.add_argument("--prefetch-levels", action="store_true",
+                   help="also time batches above 1 with levels made ahead in a worker process")
     p.add_argument("--scoring", action="store_true",
                    help="time the reference cache build (cold) and scoring the random baseline (warm)")
     p.set_defaults(func=cmd_speedtest)

@@ -80,21 +80,32 @@ def take(levels: dict, index) -> dict:
 class LevelStream:
     """Levels on demand for autoreset, generated in chunks: generating one level at a time would
     pay numpy's per-call overhead for every reset. `next_seeds(k)` supplies the seeds in order,
-    so the sequence of levels is the same whatever the chunk size."""
+    so the sequence of levels is the same whatever the chunk size.
 
-    def __init__(self, task: Task, split: str, next_seeds, chunk: int = 256):
+    With `prefetch`, a worker process (`LevelWorker`) makes the next chunk while this one is
+    used up, so level generation runs on another core, off the stepping process; the levels
+    are the same (a level is a pure function of its seed, and the seeds are drawn in order)."""
+
+    def __init__(self, task: Task, split: str, next_seeds, chunk: int = 256, prefetch: bool = False):
         self.task, self.split, self.next_seeds, self.chunk = task, split, next_seeds, chunk
         self._levels, self._pos = None, 0
+        self._worker = LevelWorker(task, split) if prefetch else None
 
     def reset(self) -> None:
+        """Forget the levels made so far (the seed stream restarts)."""
         self._levels, self._pos = None, 0
+        if self._worker is not None:
+            self._worker.discard()   # its chunk came from the old seed stream
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
 
     def take(self, k: int) -> dict:
         parts = []
         while k > 0:
             if self._levels is None or self._pos >= len(self._levels["seed"]):
-                self._levels = self.task.levels(self.split, self.next_seeds(max(self.chunk, k)))
-                self._pos = 0
+                self._levels, self._pos = self._next_chunk(k), 0
             m = min(k, len(self._levels["seed"]) - self._pos)
             parts.append(take(self._levels, slice(self._pos, self._pos + m)))
             self._pos += m
@@ -102,3 +113,86 @@ class LevelStream:
         if len(parts) == 1:
             return parts[0]
         return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+
+    def _next_chunk(self, k: int) -> dict:
+        size = max(self.chunk, k)
+        if self._worker is None:
+            return self.task.levels(self.split, self.next_seeds(size))
+        if not self._worker.busy:   # the first chunk, or the first after a reset
+            self._worker.request(self.next_seeds(size))
+        levels = self._worker.result()
+        self._worker.request(self.next_seeds(size))  # the next one, made while this one is used
+        return levels
+
+
+class LevelWorker:
+    """A process that generates levels of one task split on request (see `LevelStream`). It
+    holds no state but the task: it receives seeds and returns `task.levels(split, seeds)`, or
+    the exception that raised. Forked where the OS allows (a few ms; spawned elsewhere), a
+    daemon, stopped by `close`, by garbage collection or at exit."""
+
+    def __init__(self, task: Task, split: str):
+        import multiprocessing
+        import weakref
+
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self._conn, child = context.Pipe()
+        self._proc = context.Process(target=_serve_levels, args=(child, self._conn, task, split), daemon=True,
+                                     name=f"proxybench-levels-{task.name}-{split}")
+        self._proc.start()
+        child.close()
+        self.busy = False
+        self._stop = weakref.finalize(self, _stop_worker, self._proc, self._conn)
+
+    def request(self, seeds: np.ndarray) -> None:
+        self._conn.send(np.asarray(seeds, np.uint64))
+        self.busy = True
+
+    def result(self) -> dict:
+        """The levels of the last request (waits for them)."""
+        try:
+            out = self._conn.recv()
+        except EOFError:
+            raise RuntimeError(f"the level worker ({self._proc.name}) ended unexpectedly") from None
+        finally:
+            self.busy = False
+        if isinstance(out, BaseException):
+            raise out
+        return out
+
+    def discard(self) -> None:
+        """Drop the levels of a pending request."""
+        if self.busy:
+            try:
+                self.result()
+            except Exception:  # noqa: BLE001  (levels nobody will use: their error does not matter)
+                pass
+
+    def close(self) -> None:
+        self._stop()
+
+
+def _serve_levels(conn, parent_end, task: Task, split: str) -> None:
+    parent_end.close()  # a forked worker holds the parent's end too: closed, the parent's close ends it
+    while True:
+        try:
+            seeds = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        try:
+            out = task.levels(split, seeds)
+        except Exception as exc:  # noqa: BLE001  (raised in the stepping process instead)
+            out = exc
+        try:
+            conn.send(out)
+        except (OSError, ValueError):
+            return
+
+
+def _stop_worker(proc, conn) -> None:
+    conn.close()          # the worker's recv ends: it returns
+    proc.join(timeout=1)
+    if proc.is_alive():
+        proc.kill()
+        proc.join(timeout=1)

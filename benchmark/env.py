@@ -9,6 +9,10 @@ The reward is the true objective's. Every step's `info` carries `true_reward` an
 `reset(options={"level_seed": s})` plays a chosen level; otherwise level seeds are drawn from
 the env's seeded generator, so `reset(seed=k)` is reproducible. `num_levels=N` restricts the
 stream to levels 0..N-1 of the split (procgen's `num_levels`), e.g. to train on a finite set.
+`prefetch_levels=True` makes the next chunk of levels in a worker process while this one is
+used up (another core generates them; the same levels): +13% to +58% at batch 1024 on tasks
+whose episodes last many steps, a loss on SpuriousCue, which needs a chunk every step. `close()`
+stops the worker.
 
 Vector autoreset is gymnasium 1.x `SAME_STEP`: when a level ends, `step` returns the first
 observation of the next level in its row, with `terminated`/`truncated` set, the reward of the
@@ -60,7 +64,7 @@ class ProxyEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 8}
 
     def __init__(self, task: str, split: str, alpha: float = 0.0, render_mode: str | None = None,
-                 num_levels: int | None = None, **options):
+                 num_levels: int | None = None, prefetch_levels: bool = False, **options):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         if not 0.0 <= alpha <= 1.0:
@@ -70,7 +74,8 @@ class ProxyEnv(gym.Env):
         self.observation_space, self.action_space = OBSERVATION_SPACE, ACTION_SPACE
         self.core = BatchedCore(self.task, split, 1)
         self._seeds = _LevelSeeds(num_levels)
-        self._levels = LevelStream(self.task, split, self._seeds, chunk=256)  # 256 at a time: numpy overhead amortised
+        # 256 levels at a time: numpy's per-call overhead amortised
+        self._levels = LevelStream(self.task, split, self._seeds, chunk=256, prefetch=prefetch_levels)
 
     def reset(self, *, seed=None, options=None):
         if seed is not None or self._np_random is None:
@@ -102,6 +107,9 @@ class ProxyEnv(gym.Env):
             return G.render_rgb(self.core.observe()[0])
         return None
 
+    def close(self):
+        self._levels.close()
+
 
 class ProxyVectorEnv(VectorEnv):
     """B levels stepped at once in numpy, with SAME_STEP autoreset (see the module docstring)."""
@@ -109,7 +117,8 @@ class ProxyVectorEnv(VectorEnv):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 8, "autoreset_mode": AutoresetMode.SAME_STEP}
 
     def __init__(self, task: str, split: str, num_envs: int = 1, alpha: float = 0.0,
-                 render_mode: str | None = None, num_levels: int | None = None, **options):
+                 render_mode: str | None = None, num_levels: int | None = None,
+                 prefetch_levels: bool = False, **options):
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
         self.task = get_task(task, alpha=alpha, options=options)
@@ -120,7 +129,8 @@ class ProxyVectorEnv(VectorEnv):
         self.core = BatchedCore(self.task, split, num_envs)
         self._all = np.arange(num_envs)
         self._seeds = _LevelSeeds(num_levels)
-        self._levels = LevelStream(self.task, split, self._seeds, chunk=max(256, num_envs))
+        self._levels = LevelStream(self.task, split, self._seeds, chunk=max(256, num_envs),
+                                   prefetch=prefetch_levels)
 
     def reset(self, *, seed=None, options=None):
         if seed is not None or self._np_random is None:
@@ -162,6 +172,9 @@ class ProxyVectorEnv(VectorEnv):
         if self.render_mode == "rgb_array":
             return tuple(G.render_rgb(self.core.observe()))
         return None
+
+    def close_extras(self, **kwargs):
+        self._levels.close()
 
 
 def register_envs(tasks: dict | None = None) -> None:

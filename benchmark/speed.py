@@ -6,6 +6,9 @@ generation) happen inside the timed loop. Each cell is the median of several tim
 taken in rounds: every cell (the compared library's too) is sampled once per round, so that a
 machine whose speed drifts during the run shifts every cell alike.
 
+`--prefetch-levels` also times every batch above 1 with `prefetch_levels=True` (the next chunk
+of levels made in a worker process, on another core), in extra columns.
+
 `--compare minigrid` times a Minigrid maze (SimpleCrossingS11N5, one env: Minigrid's vector
 envs do not help) in the same run and prints our speed as a multiple of it. `--scoring` times
 building the reference cache for the suite (cold) and scoring the random baseline on it (warm).
@@ -71,10 +74,10 @@ def single_env(env_id: str, n_actions: int) -> Timed:
     return Timed(env, step, actions)
 
 
-def proxybench_env(env_id: str, batch: int) -> Timed:
+def proxybench_env(env_id: str, batch: int, prefetch: bool = False) -> Timed:
     if batch == 1:
         return single_env(env_id, 5)
-    env = gym.make_vec(env_id, num_envs=batch)
+    env = gym.make_vec(env_id, num_envs=batch, prefetch_levels=prefetch)
     actions = np.random.default_rng(0).integers(0, 5, size=(256, batch))
     return Timed(env, env.step, actions)
 
@@ -176,15 +179,26 @@ def speedtest(args) -> int:
         if library not in ("minigrid", "xminigrid"):
             print(f"proxybench: --compare {library}: not supported (minigrid, xminigrid)", file=sys.stderr)
             return 1
-    cells = {("proxybench", name, batch): proxybench_env(get_task(name).env_id("train"), batch)
-             for name in tasks for batch in batches}
+    prefetch = [False, True] if args.prefetch_levels else [False]
+    cells = {("proxybench", name, batch, pre): proxybench_env(get_task(name).env_id("train"), batch, pre)
+             for name in tasks for batch in batches for pre in prefetch if not (pre and batch == 1)}
+    try:
+        return _run(args, tasks, batches, compare, cells)
+    finally:
+        for timed in cells.values():
+            timed.env.close()   # stops the level workers
+
+
+def _run(args, tasks: list[str], batches: list[int], compare: list[str], cells: dict) -> int:
+    from .task import get_task
+
     try:
         for library in compare:
             if library == "minigrid":
-                cells["minigrid", MINIGRID_ID, 1] = minigrid_env()
+                cells["minigrid", MINIGRID_ID, 1, False] = minigrid_env()
             else:
                 for batch in batches:
-                    cells["xminigrid", XMINIGRID_ID, batch] = xminigrid_env(batch)
+                    cells["xminigrid", XMINIGRID_ID, batch, False] = xminigrid_env(batch)
     except ImportError:
         print(f"proxybench: --compare {library} needs {library} installed (minigrid: the bench extra; "
               "xminigrid: JAX, in an environment of its own)", file=sys.stderr)
@@ -192,8 +206,9 @@ def speedtest(args) -> int:
     for round_ in range(args.repeats):  # every cell once per round (see `Timed`)
         for timed in cells.values():
             timed.sample(args.seconds)
-    records = [{"library": library, "task": task, "batch": batch, "steps_per_second": round(timed.result())}
-               for (library, task, batch), timed in cells.items()]
+    records = [{"library": library, "task": task, "batch": batch, "steps_per_second": round(timed.result()),
+                **({"prefetch_levels": pre} if args.prefetch_levels and library == "proxybench" else {})}
+               for (library, task, batch, pre), timed in cells.items()]
     extra = {}
     if args.memory:
         extra["memory_bytes_batch_1024"] = {name: batch_memory(get_task(name).env_id("train"), 1024) for name in tasks}
@@ -205,14 +220,16 @@ def speedtest(args) -> int:
     table = {}
     for r in records:
         if r["library"] == "proxybench":
-            table.setdefault(r["task"], {})[r["batch"]] = r["steps_per_second"]
-    rows = [[task] + [f"{by[b]:,}" for b in batches] for task, by in table.items()]
+            column = r["batch"], r.get("prefetch_levels", False)
+            table.setdefault(r["task"], {})[column] = r["steps_per_second"]
+    columns = [(b, pre) for b in batches for pre in (False, True) if (b, pre) in next(iter(table.values()))]
+    rows = [[task] + [f"{by[col]:,}" for col in columns] for task, by in table.items()]
     print(f"random-policy steps/s (median of {args.repeats} rounds x {args.seconds:g}s; observation and "
           f"resets included) on {platform.machine()}, {platform.python_implementation()} "
           f"{platform.python_version()}, numpy {np.__version__}")
-    print(tabulate(rows, headers=["task"] + [f"B={b}" for b in batches], tablefmt="github",
-                   disable_numparse=True))
-    ours = {b: min(by[b] for by in table.values()) for b in batches}
+    print(tabulate(rows, headers=["task"] + [f"B={b}" + (" prefetch" if pre else "") for b, pre in columns],
+                   tablefmt="github", disable_numparse=True))
+    ours = {b: min(by[b, False] for by in table.values()) for b in batches}
     for r in records:
         if r["library"] == "minigrid":
             ratios = ", ".join(f"B={b}: {ours[b] / r['steps_per_second']:.1f}x" for b in batches)

@@ -123,3 +123,63 @@ def test_vector_env_follows_gymnasium_api(task):
         envs.close()
         runs.append(trace)
     assert data_equivalence(runs[0], runs[1], exact=True)
+
+
+def _trajectory(env, steps: int, batch: int):
+    """Observations, rewards and final observations of a seeded random run, with a reseed midway."""
+    rng = np.random.default_rng(4)
+    out = [env.reset(seed=1)[0]]
+    for t in range(steps):
+        if t == steps // 2:
+            out.append(env.reset(seed=2)[0])   # a pending prefetched chunk is from the old stream
+        obs, reward, terminated, truncated, info = env.step(rng.integers(0, 5, batch))
+        out += [obs, reward, terminated, truncated, info.get("final_obs", np.zeros(0))]
+    return out
+
+
+@pytest.mark.parametrize("num_levels", [None, 50])
+def test_prefetched_levels_are_the_same_levels(num_levels):
+    """prefetch_levels makes the next chunk in a worker process; the levels, and so every step,
+    are those made in-process (SpuriousCue resets every step: several chunks per run)."""
+    kwargs = {} if num_levels is None else {"num_levels": num_levels}
+    runs = []
+    for prefetch in (False, True):
+        env = gym.make_vec("proxybench/SpuriousCue-train-v1", num_envs=100, alpha=0.3,
+                           prefetch_levels=prefetch, **kwargs)
+        runs.append(_trajectory(env, 12, 100))
+        env.close()
+    assert len(runs[0]) == len(runs[1])
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+    plain = [gym.make("proxybench/SpuriousCue-heldout-v1", prefetch_levels=p) for p in (False, True)]
+    first = [[env.reset(seed=5)[0]] + [env.step(0)[0] for _ in range(300)] for env in plain]
+    np.testing.assert_array_equal(np.stack(first[0]), np.stack(first[1]))
+    for env in plain:
+        env.close()
+
+
+class _FailingTask:
+    """Generates nothing: a level worker must hand the error to the stepping process."""
+    name = "Failing"
+
+    def levels(self, split, seeds):
+        raise RuntimeError(f"level generator: no admissible cell in {len(seeds)} levels")
+
+
+def test_level_worker_errors_reach_the_stepping_process_and_close_stops_it():
+    from benchmark.core import LevelStream
+
+    counter = iter(range(10**6))
+    stream = LevelStream(_FailingTask(), "train", lambda k: np.array([next(counter) for _ in range(k)], np.uint64),
+                         chunk=8, prefetch=True)
+    with pytest.raises(RuntimeError, match="no admissible cell in 8 levels"):
+        stream.take(3)
+    worker = stream._worker._proc
+    assert worker.is_alive()
+    stream.close()
+    assert not worker.is_alive()
+    env = gym.make_vec("proxybench/CoinEnd-train-v1", num_envs=4, prefetch_levels=True)
+    env.reset(seed=0)
+    worker = env.unwrapped._levels._worker._proc
+    env.close()
+    assert not worker.is_alive()
