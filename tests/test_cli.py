@@ -138,6 +138,12 @@ def test_speedtest_smoke(capsys):
     assert main(args) == 0
     table = capsys.readouterr().out
     assert "median of 2 rounds" in table and "| RedDoor" in table and "B=8" in table
+    assert main(args + ["--prefetch-levels", "--format", "json"]) == 0   # batches above 1 twice
+    records = json.loads(capsys.readouterr().out)
+    assert {(r["task"], r["batch"], r["prefetch_levels"]) for r in records} == {
+        (t, b, p) for t in ("RedDoor", "MonsterShields") for b, p in ((1, False), (8, False), (8, True))}
+    assert main(args + ["--prefetch-levels"]) == 0
+    assert "B=8 prefetch" in capsys.readouterr().out
 
 
 def test_speedtest_rejects_an_unknown_library(capsys):
