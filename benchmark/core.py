@@ -140,7 +140,13 @@ class LevelWorker:
         self._conn, child = context.Pipe()
         self._proc = context.Process(target=_serve_levels, args=(child, self._conn, task, split), daemon=True,
                                      name=f"proxybench-levels-{task.name}-{split}")
-        self._proc.start()
+        try:
+            self._proc.start()
+        except AssertionError:  # "daemonic processes are not allowed to have children"
+            self._conn.close()
+            child.close()
+            raise RuntimeError("prefetch_levels starts a worker process, which a daemonic process (such as a "
+                               "SubprocVecEnv worker) may not: make this env with prefetch_levels=False") from None
         child.close()
         self.busy = False
         self._stop = weakref.finalize(self, _stop_worker, self._proc, self._conn)
@@ -174,11 +180,14 @@ class LevelWorker:
 
 
 def _serve_levels(conn, parent_end, task: Task, split: str) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the stepping process's to handle
     parent_end.close()  # a forked worker holds the parent's end too: closed, the parent's close ends it
     while True:
         try:
             seeds = conn.recv()
-        except (EOFError, OSError, KeyboardInterrupt):
+        except (EOFError, OSError):
             return
         try:
             out = task.levels(split, seeds)

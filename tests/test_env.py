@@ -183,3 +183,23 @@ def test_level_worker_errors_reach_the_stepping_process_and_close_stops_it():
     worker = env.unwrapped._levels._worker._proc
     env.close()
     assert not worker.is_alive()
+
+
+def _make_prefetching_env(queue):
+    try:
+        gym.make_vec("proxybench/CoinEnd-train-v1", num_envs=2, prefetch_levels=True)
+        queue.put("made")
+    except RuntimeError as exc:
+        queue.put(str(exc))
+
+
+def test_prefetch_in_a_daemonic_process_says_what_to_do():
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    proc = context.Process(target=_make_prefetching_env, args=(queue,), daemon=True)
+    proc.start()
+    message = queue.get(timeout=60)
+    proc.join(timeout=10)
+    assert "make this env with prefetch_levels=False" in message
