@@ -110,8 +110,6 @@ def _activate(state: dict, rows: np.ndarray, beacon: np.ndarray, order_key: str,
     """Apply the activations of one objective (levels `rows` entered their beacon `beacon`; no
     other level changes) and return its reward for every level."""
     reward = np.zeros(len(state["agent"]))
-    if not len(rows):  # most steps of a small batch: no beacon entered
-        return reward
     progress = state[progress_key]
     place = (state[order_key][rows] == beacon[:, None]).argmax(axis=1)    # in the order
     before = progress[rows]
@@ -179,17 +177,20 @@ class FollowGuide(Task):
         _move_guide(state)
         before = state["agent"].copy()
         agent = G.move_agents(state, actions)
-        moved = ~G.same_cell(agent, before)
         # The levels whose agent moved onto a beacon, and which beacon (beacons hold distinct
         # cells, so a level matches one at most).
         shape = state["grid"].shape
         on = np.flatnonzero(G.flat_index(shape, state["beacons"]) == G.flat_index(shape, agent)[:, None])
         rows, beacon = np.divmod(on, N_BEACONS)
-        entered = moved[rows]
-        rows, beacon = rows[entered], beacon[entered]
-        decay = self.reward_decay(t)
-        true_r = _activate(state, rows, beacon, "order", "progress", decay)
-        proxy_r = _activate(state, rows, beacon, "guide_order", "proxy_progress", decay)
+        if len(rows):  # standing on a beacon counts only on arrival
+            entered = ~G.same_cell(agent[rows], before[rows])
+            rows, beacon = rows[entered], beacon[entered]
+        if len(rows):
+            decay = self.reward_decay(t)
+            true_r = _activate(state, rows, beacon, "order", "progress", decay)
+            proxy_r = _activate(state, rows, beacon, "guide_order", "proxy_progress", decay)
+        else:  # most steps of a small batch: no beacon entered, nothing to light or pay
+            true_r, proxy_r = np.zeros(len(agent)), np.zeros(len(agent))
         _draw(state, guide_before, relit=rows)
         return true_r, proxy_r, state["progress"] >= N_BEACONS
 
