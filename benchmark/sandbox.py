@@ -714,6 +714,13 @@ class AgentRun:
             raise MakeAgentError(str(exc)) from None
         self._requested, self._sent = True, time.monotonic()
 
+    def excuse(self, seconds: float) -> None:
+        """The scorer spent `seconds` on its own work while this run's agent started: push the
+        make_agent call's limit and the task's limit back by that much."""
+        self.deadline += seconds
+        if self._requested:
+            self._sent += seconds
+
     def _made(self):
         """Wait for make_agent's reply (within the call limit, counted from the request)."""
         self._request_agent()

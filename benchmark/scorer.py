@@ -276,7 +276,11 @@ class _Sandboxed:
                         else:
                             job.send(alone=False)
                             busy[i] = job
+                            started = time.monotonic()
                             scores.work()  # while the agent process starts
+                            scoring = time.monotonic() - started  # the harness's time, not the agent's:
+                            agent.excuse(scoring)                 # its limits wait that much longer
+                            deadlines[task.name] += scoring
                     except PreviousRunError as exc:
                         previous_run_failed(i, (task, seed, split), exc)
                     except (AgentError, MakeAgentError) as exc:

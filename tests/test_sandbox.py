@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from benchmark.cli import main
-from benchmark.sandbox import Limits, Sandbox, lanes
+from benchmark.sandbox import Limits, MakeAgentError, Sandbox, lanes
 from benchmark.scorer import score_submission
 from benchmark.submission import load_manifest
 from benchmark.task import get_task, private_seeds
@@ -251,6 +251,24 @@ def test_an_exit_status_read_late_leaves_the_next_reply_whole(arena):
         time.sleep(0.5)  # both replies are waiting now
         assert following.act(obs, first).shape == (3,)
         following.finish()
+
+
+def test_the_scorers_own_work_is_not_charged_to_make_agent(arena):
+    """While a run's agent starts, the scorer scores the splits already played (`_Scores`); that
+    time is excused from make_agent's call limit, so a reply waiting in the pipe is read."""
+    obs, first = np.zeros((3, 13, 13, 3), np.uint8), np.ones(3, bool)
+    with Sandbox(load_manifest(arena.random), Limits(call_timeout=0.4)) as sandbox:
+        for excused in (True, False):
+            run = sandbox.run(TASK, 0, time.monotonic() + 60)
+            run.send(obs, first, stay_awake=False)
+            time.sleep(0.6)                  # the scorer busy with its own work
+            if excused:
+                run.excuse(0.6)
+                assert run.receive().shape == (3,)
+                run.finish()
+            else:
+                with pytest.raises(MakeAgentError, match="no reply within 0.4 s"):
+                    run.receive()
 
 
 @pytest.mark.skipif(not LINUX, reason="shared memory (a sealed memfd) is Linux-only")
