@@ -61,8 +61,9 @@ _SPLITMIX = [np.uint64(c) for c in _SPLITMIX_INT]
 _SHIFTS = [np.uint64(s) for s in _SHIFTS_INT]
 _MASK_INT = (1 << 64) - 1
 _BLOCK = 1 << 15
-_STREAM_STEP = np.uint64(0xD1B54A32D192ED03)  # counter -> a level's stream position
-_FLOAT_SHIFT = np.uint64(11)                  # the top 53 bits make a double in [0, 1)
+_STREAM_STEP_INT = 0xD1B54A32D192ED03  # counter -> a level's stream position
+_FLOAT_SHIFT_INT = 11                  # the top 53 bits make a double in [0, 1)
+_STREAM_STEP, _FLOAT_SHIFT = np.uint64(_STREAM_STEP_INT), np.uint64(_FLOAT_SHIFT_INT)
 
 
 def _splitmix64(x: np.ndarray) -> np.ndarray:
@@ -113,8 +114,8 @@ def step_uniforms(key: np.ndarray, t, k: int) -> np.ndarray:
     t = np.asarray(t, np.uint64)
     if len(key) == 1:
         base = _splitmix64_int((int(key[0]) + int(t.reshape(-1)[0]) * _SPLITMIX_INT[0]) & _MASK_INT)
-        bits = [_splitmix64_int((base + i * int(_STREAM_STEP)) & _MASK_INT) for i in range(k)]
-        return np.array([[(x >> int(_FLOAT_SHIFT)) * (1.0 / (1 << 53))] for x in bits])
+        bits = [_splitmix64_int((base + i * _STREAM_STEP_INT) & _MASK_INT) for i in range(k)]
+        return np.array([[(x >> _FLOAT_SHIFT_INT) * (1.0 / (1 << 53))] for x in bits])
     base = key + t * _SPLITMIX[0]                  # wraps: array arithmetic does not check overflow
     x = _splitmix64(_splitmix64(base)[None, :] + np.arange(k, dtype=np.uint64)[:, None] * _STREAM_STEP)
     return _to_unit(x)
@@ -569,7 +570,7 @@ def within(passable: np.ndarray, sources: np.ndarray, steps: int) -> np.ndarray:
 
 
 def passable(grid: np.ndarray, blocking: tuple[str, ...] = ("wall",)) -> np.ndarray:
-    return ~blocking_table(blocking)[grid[..., 0]]
+    return passable_table(blocking)[grid[..., 0]]
 
 
 def on_a_shortest_path(dist_from_a: np.ndarray, dist_from_b: np.ndarray, a_to_b: np.ndarray) -> np.ndarray:

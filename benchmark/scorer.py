@@ -137,7 +137,7 @@ class _SplitLevels:
 
 # A player plays every run (task, training seed, split), hands each run's episode table to
 # `_Scores`, and returns {task: the one-line reason it failed}; after a run fails, the task's
-# other runs are not played.
+# other runs are not played. What the player leaves unscored is scored after it returns.
 
 class _InProcess:
     """The agent imported into the scorer's own process: fast to debug, not isolated at all."""
@@ -156,7 +156,6 @@ class _InProcess:
                     for split in SPLITS:
                         scores.add(task, split, seed, self._run(task, seed, split, seeds[task.name][split],
                                                                 levels.of(split), progress))
-                        scores.work()
             except AgentError as exc:
                 failures[task.name] = str(exc)
         return failures

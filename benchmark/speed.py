@@ -57,8 +57,7 @@ class Timed:
         self.samples.append(_steps_per_second(self.step, self.actions, seconds))
 
     def result(self) -> float:
-        """The median of the samples (the env is closed)."""
-        self.env.close()
+        """The median of the samples."""
         return float(np.median(self.samples))
 
 
@@ -186,7 +185,7 @@ def speedtest(args) -> int:
         return _run(args, tasks, batches, compare, cells)
     finally:
         for timed in cells.values():
-            timed.env.close()   # stops the level workers
+            timed.env.close()   # every cell's env, the compared libraries' too (and the level workers)
 
 
 def _run(args, tasks: list[str], batches: list[int], compare: list[str], cells: dict) -> int:
