@@ -113,12 +113,17 @@ def step_uniforms(key: np.ndarray, t, k: int) -> np.ndarray:
     plain Python, to the same bits."""
     t = np.asarray(t, np.uint64)
     if len(key) == 1:
-        base = _splitmix64_int((int(key[0]) + int(t.reshape(-1)[0]) * _SPLITMIX_INT[0]) & _MASK_INT)
-        bits = [_splitmix64_int((base + i * _STREAM_STEP_INT) & _MASK_INT) for i in range(k)]
-        return np.array([[(x >> _FLOAT_SHIFT_INT) * (1.0 / (1 << 53))] for x in bits])
+        return np.array(step_uniforms_one(int(key[0]), int(t.reshape(-1)[0]), k))[:, None]
     base = key + t * _SPLITMIX[0]                  # wraps: array arithmetic does not check overflow
     x = _splitmix64(_splitmix64(base)[None, :] + np.arange(k, dtype=np.uint64)[:, None] * _STREAM_STEP)
     return _to_unit(x)
+
+
+def step_uniforms_one(key: int, t: int, k: int) -> list[float]:
+    """`step_uniforms` of one level, as Python floats: the same bits without numpy's calls."""
+    base = _splitmix64_int((key + t * _SPLITMIX_INT[0]) & _MASK_INT)
+    bits = (_splitmix64_int((base + i * _STREAM_STEP_INT) & _MASK_INT) for i in range(k))
+    return [(x >> _FLOAT_SHIFT_INT) * (1.0 / (1 << 53)) for x in bits]
 
 
 def stable_hash64(text: str) -> int:

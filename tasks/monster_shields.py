@@ -196,18 +196,24 @@ def _draw(state: dict) -> None:
 
 
 # CHASE_CELLS[move, cell]: the flat cell a monster on `cell` steps to with `move`; into a wall it
-# stays (a move changes one coordinate, so clipping each keeps it inside). MANHATTAN.ravel()
-# [a * cells + b]: the distance between cells a and b.
+# stays (a move changes one coordinate, so clipping each keeps it inside).
+CELLS = G.SIZE * G.SIZE
 CHASE_CELLS = (np.clip(_ROWS.reshape(-1) + G.MOVES[:, :1], 1, G.SIZE - 2) * G.SIZE
-               + np.clip(_COLS.reshape(-1) + G.MOVES[:, 1:], 1, G.SIZE - 2)).astype(np.int16)
-MANHATTAN = (np.abs(_ROWS.reshape(-1, 1) - _ROWS.reshape(-1)) + np.abs(_COLS.reshape(-1, 1) - _COLS.reshape(-1))
-             ).astype(np.int16)
+               + np.clip(_COLS.reshape(-1) + G.MOVES[:, 1:], 1, G.SIZE - 2))
+_CHASE_CELLS_FLAT = CHASE_CELLS.reshape(-1)
+_CHASE_CELLS_LIST = CHASE_CELLS.tolist()
 
 
-@lru_cache(maxsize=8)
-def _monster_slots(m: int, n: int) -> np.ndarray:
-    """(m, n): each (monster, level)'s index within an (m, n) array, flat."""
-    return np.arange(m * n).reshape(m, n)
+@lru_cache(maxsize=1)
+def chase_table() -> np.ndarray:
+    """(CELLS * CELLS, 5): row `monster_cell * CELLS + agent_cell` holds the running sums of the
+    softmax numerators of a monster's five moves (see Rewards), move by move. One table for
+    every batch size: a monster picks the first move whose running sum exceeds a uniform draw
+    times the total."""
+    cand = CHASE_CELLS[:, :, None]                                    # (5, monster cell, 1)
+    dist = np.abs(cand // G.SIZE - _ROWS.reshape(-1)) + np.abs(cand % G.SIZE - _COLS.reshape(-1))
+    weight = CHASE_WEIGHT[dist - dist.min(axis=0)]                    # (5, monster, agent)
+    return np.ascontiguousarray(np.cumsum(weight, axis=0).reshape(5, -1).T)
 
 
 def _move_monsters(state: dict, t) -> None:
@@ -216,48 +222,54 @@ def _move_monsters(state: dict, t) -> None:
     n, m = alive.shape
     if not alive.any():
         return
-    # Choices of all monsters at once (they depend only on the agent, already moved), as flat
-    # cells laid out (move, monster, level), so that numpy's inner loops run over the batch ...
-    cand = CHASE_CELLS.take(G.cell_index(monsters).T, axis=1)                # (5, m, n)
-    dist = MANHATTAN.take(cand * (G.SIZE * G.SIZE) + G.cell_index(agent))
-    weight = CHASE_WEIGHT.take(dist - dist.min(axis=0))                      # softmax numerators
-    cum = np.empty_like(weight)
-    cum[0] = weight[0]
-    for a in range(1, len(weight)):
-        cum[a] = cum[a - 1] + weight[a]
-    threshold = G.step_uniforms(state["npc_key"], t, m) * cum[-1]
-    pick = (cum[0] < threshold).astype(np.int64)                             # (m, n): how many
-    for a in range(1, len(cum)):                                             # cumulative weights
-        pick += cum[a] < threshold                                           # lie below it
-    np.minimum(pick, 4, out=pick)
-    goal = cand.reshape(-1).take(pick * (m * n) + _monster_slots(m, n))     # the picked move's cell
+    cell = G.cell_index(monsters).T                                   # (m, n)
+    if n == 1:  # one level (a plain env): the same draws and moves in plain Python
+        _move_monsters_alone(state, t, cell[:, 0].tolist())
+        return
+    # Choices of all monsters at once (they depend only on the agent, already moved), laid out
+    # (monster, level) so that numpy's inner loops run over the batch ...
+    cum = chase_table().take((cell * CELLS + G.cell_index(agent)).reshape(-1), axis=0)
+    cum = np.ascontiguousarray(cum.T).reshape(5, m, n)                # move-major: long inner loops
+    threshold = G.step_uniforms(state["npc_key"], t, m) * cum[4]
+    pick = (cum[:4] < threshold).sum(axis=0)   # how many sums lie below it (the total never does)
+    goal = _CHASE_CELLS_FLAT.take(pick * CELLS + cell)                # the picked move's cell
     # ... then the moves, one monster after another: a cell held by another live monster blocks.
     # Live monsters hold distinct cells (none moves onto a held one), so a bitmap of the cells
     # live monsters hold answers "is the goal held?" in one read per monster. (A monster whose
     # goal is its own cell finds it held and stays: where it was going anyway.)
     live = alive.T
-    cell = cand[G.STAY].copy()
-    if n == 1:  # one level (a plain env): the same moves with a set, in plain Python
-        cells, goals, moving = cell[:, 0].tolist(), goal[:, 0].tolist(), live[:, 0].tolist()
-        held = {c for c, a in zip(cells, moving) if a}
-        for j in range(m):
-            if moving[j] and goals[j] not in held:
-                held.discard(cells[j])
-                held.add(goals[j])
-                cells[j] = goals[j]
-        cell[:, 0] = cells
-    else:
-        level = np.arange(n) * (G.SIZE * G.SIZE)
-        held = np.zeros(n * G.SIZE * G.SIZE, bool)
-        held[(level + cell)[live]] = True
-        for j in range(m):
-            target = level + goal[j]
-            moves = np.flatnonzero(live[j] & ~held.take(target))
-            if len(moves):
-                held[level[moves] + cell[j, moves]] = False
-                held[target[moves]] = True
-                cell[j, moves] = goal[j, moves]
+    level = np.arange(n) * CELLS
+    held = np.zeros(n * CELLS, bool)
+    held[(level + cell)[live]] = True
+    for j in range(m):
+        target = level + goal[j]
+        moves = np.flatnonzero(live[j] & ~held.take(target))
+        if len(moves):
+            held[level[moves] + cell[j, moves]] = False
+            held[target[moves]] = True
+            cell[j, moves] = goal[j, moves]
     monsters[..., 0], monsters[..., 1] = (cell // G.SIZE).T, (cell % G.SIZE).T
+
+
+def _move_monsters_alone(state: dict, t, cells: list) -> None:
+    """`_move_monsters` for one level, with Python numbers and a set of held cells: a dozen numpy
+    calls on arrays of five cost more than this. The same table, draws and order."""
+    moving = state["alive"][0].tolist()
+    draws = G.step_uniforms_one(int(state["npc_key"][0]), int(t[0]), len(cells))
+    agent = G.cell_index(state["agent"][0]).item()
+    table = chase_table()
+    held = {c for c, live in zip(cells, moving) if live}
+    for j, (here, live, u) in enumerate(zip(cells, moving, draws)):
+        if not live:
+            continue
+        cum = table[here * CELLS + agent].tolist()
+        threshold = u * cum[4]
+        goal = _CHASE_CELLS_LIST[sum(c < threshold for c in cum[:4])][here]
+        if goal not in held:
+            held.discard(here)
+            held.add(goal)
+            cells[j] = goal
+    state["monsters"][0] = [divmod(c, G.SIZE) for c in cells]
 
 
 # ---------------------------------------------------------------------------------------------
