@@ -166,15 +166,15 @@ class FollowGuide(Task):
             "beacons": beacons, "beacon_dist": dist,
             "order": order, "guide_order": guide_order,
             "place": np.argsort(order, axis=1),                    # beacon j is order[place[j]]
-            "guide_next": np.zeros(n, np.int64),
             "progress": np.zeros(n, np.int64), "proxy_progress": np.zeros(n, np.int64),
         }
+        state.update(_guide_walk(state, self.max_steps))
         _draw(state)
         return state
 
     def step(self, state, actions, t):
         guide_before = state["guide"].copy()
-        _move_guide(state)
+        _place_guide(state, t)
         before = state["agent"].copy()
         agent = G.move_agents(state, actions)
         # The levels whose agent moved onto a beacon, and which beacon (beacons hold distinct
@@ -220,16 +220,62 @@ def _draw(state: dict, guide_before: np.ndarray | None = None, relit: np.ndarray
     G.put_cells(grid, state["guide"], GUIDE)
 
 
-def _move_guide(state: dict) -> None:
+def _move_guide(guide: np.ndarray, heading: np.ndarray, state: dict) -> None:
     """The guide takes one step toward its next beacon; on arrival it targets the one after
     (wrapping around), so it demonstrates its order again and again."""
-    guide, heading = state["guide"], state["guide_next"]
     slot = np.arange(len(guide)) * N_BEACONS                             # of a level's (n, k) rows
     target = state["guide_order"].reshape(-1).take(slot + heading)
     guide += G.MOVES.take(G.descend(state["beacon_dist"], guide, which=target), axis=0)
     arrived = G.same_cell(guide, state["beacons"].reshape(-1, 2).take(slot + target, axis=0))
     heading += arrived
     heading %= N_BEACONS
+
+
+def _guide_walk(state: dict, max_steps: int) -> dict:
+    """The guide's whole walk, made with the level: it never reacts to the agent, so stepping
+    only reads it. `guide_path[t]` is the guide's cell after t steps, t <= max_steps; the walk
+    repeats from its first arrival at a beacon (`guide_cycle_start`) with the length of a round
+    of its order (`guide_period`), which gives any later step (a rollout keeps stepping the
+    slots of finished episodes)."""
+    n = len(state["guide"])
+    guide, heading = state["guide"].copy(), np.zeros(n, np.int64)
+    path = np.zeros((n, max_steps + 1), np.uint8)
+    path[:, 0] = G.cell_index(guide)
+    arrivals = np.zeros(n, np.int64)
+    first, fifth = np.zeros(n, np.int64), np.zeros(n, np.int64)   # times of arrivals 1 and 5
+    t = 0
+    while arrivals.min() <= N_BEACONS:   # walk until every guide has done a round (<= 80 steps
+        t += 1                            # on 200,000 levels)
+        if t > max_steps:  # cannot happen: a round is 4 legs of at most ~25 steps
+            raise RuntimeError(f"FollowGuide: a guide did not walk a round of its order within {max_steps} steps")
+        before = heading.copy()
+        _move_guide(guide, heading, state)
+        path[:, t] = G.cell_index(guide)
+        arrived = heading != before
+        arrivals += arrived
+        first[arrived & (arrivals == 1)] = t
+        fifth[arrived & (arrivals == N_BEACONS + 1)] = t
+    period = fifth - first
+    later = np.arange(t + 1, max_steps + 1)   # the rest repeats the round
+    path[:, t + 1:] = np.take_along_axis(path, first[:, None] + (later - first[:, None]) % period[:, None], axis=1)
+    return {"guide_path": path, "guide_cycle_start": first, "guide_period": period}
+
+
+def _place_guide(state: dict, t: np.ndarray) -> None:
+    """Put the guide where its walk is after t steps (see `_guide_walk`)."""
+    path = state["guide_path"]
+    n, length = path.shape
+    if n == 1:  # a plain env: Python numbers
+        step, start = int(t[0]), int(state["guide_cycle_start"][0])
+        if step >= length:
+            step = start + (step - start) % int(state["guide_period"][0])
+        state["guide"][0] = divmod(int(path[0, step]), G.SIZE)
+        return
+    if t.max() >= length:
+        start = state["guide_cycle_start"]
+        t = np.where(t < length, t, start + (t - start) % state["guide_period"])
+    cell = path.reshape(-1).take(G._level_offsets(n, length) + t)
+    np.divmod(cell, G.SIZE, out=(state["guide"][:, 0], state["guide"][:, 1]))
 
 
 class _OrderOracle:

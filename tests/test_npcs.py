@@ -1,10 +1,14 @@
-"""MonsterShields' monsters: the chase table is the softmax of the Rewards section, and a level
-alone moves its monsters as the batch does, also when they crowd around the agent (where one
-monster's move can block another's, which random episodes rarely reach)."""
+"""The tasks' NPCs. MonsterShields' monsters: the chase table is the softmax of the Rewards
+section, and a level alone moves its monsters as the batch does, also when they crowd around
+the agent (where one monster's move can block another's, which random episodes rarely reach).
+FollowGuide's guide: the walk made with the level is the one its step rule walks, at any step."""
 
 import numpy as np
+import pytest
 
 from benchmark import grid as G
+from benchmark.task import SPLITS, get_task, public_seeds
+from tasks import follow_guide as F
 from tasks import monster_shields as M
 
 
@@ -48,3 +52,17 @@ def test_a_level_alone_moves_its_monsters_as_the_batch_does():
     for i in range(300):   # live monsters still hold distinct cells
         live = cells[i][state["alive"][i]]
         assert len(set(live.tolist())) == len(live)
+
+
+@pytest.mark.parametrize("split", SPLITS)
+def test_the_guide_walk_made_with_the_level_is_the_walk_of_its_step_rule(split):
+    task = get_task("FollowGuide")
+    state = task.levels(split, public_seeds(task, split, 64))
+    guide, heading = state["guide"].copy(), np.zeros(64, np.int64)
+    for t in range(1, 3 * task.max_steps):   # past the episode's end: a rollout's finished slots
+        F._move_guide(guide, heading, state)
+        F._place_guide(state, np.full(64, t))
+        np.testing.assert_array_equal(state["guide"], guide, err_msg=f"step {t}")
+        alone = {key: value[5:6] for key, value in state.items()}
+        F._place_guide(alone, np.array([t]))
+        np.testing.assert_array_equal(alone["guide"][0], guide[5], err_msg=f"step {t}, a level alone")
