@@ -89,7 +89,7 @@ class LevelStream:
     def __init__(self, task: Task, split: str, next_seeds, chunk: int = 256, prefetch: bool = False):
         self.task, self.split, self.next_seeds, self.chunk = task, split, next_seeds, chunk
         self._levels, self._pos = None, 0
-        self._worker = LevelWorker(task, split) if prefetch else None
+        self._worker = LevelWorker(task, split, capacity=chunk) if prefetch else None
 
     def reset(self) -> None:
         """Forget the levels made so far (the seed stream restarts)."""
@@ -129,17 +129,23 @@ class LevelWorker:
     """A process that generates levels of one task split on request (see `LevelStream`). It
     holds no state but the task: it receives seeds and returns `task.levels(split, seeds)`, or
     the exception that raised. Forked where the OS allows (a few ms; spawned elsewhere), a
-    daemon, stopped by `close`, by garbage collection or at exit."""
+    daemon, stopped by `close`, by garbage collection or at exit.
 
-    def __init__(self, task: Task, split: str):
+    A forked worker hands chunks of up to `capacity` levels over through memory it shares with
+    this process (`_ChunkBuffer`), and only a note that they are ready through the pipe: pickled
+    through a 64 KiB pipe, a chunk of 1024 levels took more than making it in place."""
+
+    def __init__(self, task: Task, split: str, capacity: int = 256):
         import multiprocessing
         import weakref
 
         methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        fork = "fork" in methods
+        context = multiprocessing.get_context("fork" if fork else "spawn")
+        self._buffer = _ChunkBuffer.for_levels(task, split, capacity) if fork else None
         self._conn, child = context.Pipe()
-        self._proc = context.Process(target=_serve_levels, args=(child, self._conn, task, split), daemon=True,
-                                     name=f"proxybench-levels-{task.name}-{split}")
+        self._proc = context.Process(target=_serve_levels, args=(child, self._conn, task, split, self._buffer),
+                                     daemon=True, name=f"proxybench-levels-{task.name}-{split}")
         try:
             self._proc.start()
         except AssertionError:  # "daemonic processes are not allowed to have children"
@@ -165,6 +171,8 @@ class LevelWorker:
             self.busy = False
         if isinstance(out, BaseException):
             raise out
+        if isinstance(out, int):   # that many levels wait in the shared buffer
+            return self._buffer.read(out)
         return out
 
     def discard(self) -> None:
@@ -179,7 +187,51 @@ class LevelWorker:
         self._stop()
 
 
-def _serve_levels(conn, parent_end, task: Task, split: str) -> None:
+class _ChunkBuffer:
+    """Shared memory (an anonymous mapping, inherited by a forked worker) laid out for up to
+    `capacity` levels: one block per state key, each a C-contiguous (capacity, *shape) array.
+    The worker writes a chunk, the stepping process copies it out before it asks for the next."""
+
+    def __init__(self, layout: list, capacity: int):
+        import mmap
+
+        self.layout, self.capacity = layout, capacity
+        self.offsets, size = [], 0
+        for _, dtype, shape in layout:
+            self.offsets.append(size)
+            size += -(-capacity * dtype.itemsize * int(np.prod(shape)) // 64) * 64   # 64-byte aligned
+        self.memory = mmap.mmap(-1, max(size, 1))
+
+    @classmethod
+    def for_levels(cls, task: Task, split: str, capacity: int):
+        """The buffer for `task.levels(split, ...)` as one level shows them; None if that level
+        cannot be made (the worker then pickles what it makes, errors included)."""
+        try:
+            level = task.levels(split, np.zeros(1, np.uint64))
+        except Exception:  # noqa: BLE001  (the worker meets the same error and reports it)
+            return None
+        return cls([(key, value.dtype, value.shape[1:]) for key, value in level.items()], capacity)
+
+    def _view(self, index: int, k: int) -> np.ndarray:
+        _, dtype, shape = self.layout[index]
+        return np.ndarray((k, *shape), dtype, buffer=self.memory, offset=self.offsets[index])
+
+    def write(self, levels: dict) -> bool:
+        """Put a chunk in the buffer, if it has the buffer's layout and fits."""
+        k = len(levels["seed"])
+        if k > self.capacity or list(levels) != [key for key, _, _ in self.layout] or any(
+                value.dtype != dtype or value.shape[1:] != shape
+                for value, (_, dtype, shape) in zip(levels.values(), self.layout)):
+            return False
+        for index, value in enumerate(levels.values()):
+            np.copyto(self._view(index, k), value)
+        return True
+
+    def read(self, k: int) -> dict:
+        return {key: self._view(index, k).copy() for index, (key, _, _) in enumerate(self.layout)}
+
+
+def _serve_levels(conn, parent_end, task: Task, split: str, buffer: _ChunkBuffer | None) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the stepping process's to handle
@@ -191,6 +243,8 @@ def _serve_levels(conn, parent_end, task: Task, split: str) -> None:
             return
         try:
             out = task.levels(split, seeds)
+            if buffer is not None and buffer.write(out):
+                out = len(seeds)
         except Exception as exc:  # noqa: BLE001  (raised in the stepping process instead)
             out = exc
         try:

@@ -158,6 +158,38 @@ def test_prefetched_levels_are_the_same_levels(num_levels):
         env.close()
 
 
+def test_chunk_buffer_round_trips_a_chunk_and_refuses_what_does_not_fit():
+    from benchmark.core import _ChunkBuffer
+    from benchmark.task import get_task
+
+    task = get_task("KeysChests")
+    buffer = _ChunkBuffer.for_levels(task, "train", capacity=40)
+    levels = task.levels("train", np.arange(100, 137, dtype=np.uint64))
+    assert buffer.write(levels)
+    back = buffer.read(37)
+    assert list(back) == list(levels)
+    for key in levels:
+        np.testing.assert_array_equal(back[key], levels[key])
+        assert back[key].dtype == levels[key].dtype and back[key].flags.owndata   # a copy
+    assert not buffer.write(task.levels("train", np.arange(41, dtype=np.uint64)))   # too many
+    assert not buffer.write({**levels, "held": levels["held"].astype(np.int32)})    # another layout
+
+
+def test_a_prefetched_chunk_larger_than_the_buffer_comes_through_the_pipe():
+    from benchmark.core import LevelStream
+    from benchmark.task import get_task
+
+    task = get_task("RedDoor")
+    counter = iter(range(10**6))
+    stream = LevelStream(task, "train", lambda k: np.array([next(counter) for _ in range(k)], np.uint64),
+                         chunk=8, prefetch=True)
+    got = [stream.take(k) for k in (3, 20, 5)]   # 20 > the buffer's 8 levels: pickled
+    stream.close()
+    expected = task.levels("train", np.arange(28, dtype=np.uint64))
+    for key in expected:
+        np.testing.assert_array_equal(np.concatenate([g[key] for g in got]), expected[key])
+
+
 class _FailingTask:
     """Generates nothing: a level worker must hand the error to the stepping process."""
     name = "Failing"
