@@ -175,6 +175,17 @@ def test_chunk_buffer_round_trips_a_chunk_and_refuses_what_does_not_fit():
     assert not buffer.write({**levels, "held": levels["held"].astype(np.int32)})    # another layout
 
 
+@pytest.mark.parametrize("split", ["train", "heldout"])
+def test_every_task_hands_its_levels_over_through_the_shared_buffer(task_name, split):
+    """The buffer's layout comes from one level; a chunk of any task must fit it (else every
+    chunk would quietly go through the slow pipe)."""
+    from benchmark.core import _ChunkBuffer
+    from benchmark.task import get_task
+
+    task = get_task(task_name, alpha=0.3)
+    assert _ChunkBuffer.for_levels(task, split, capacity=64).write(task.levels(split, np.arange(50, dtype=np.uint64)))
+
+
 def test_a_prefetched_chunk_larger_than_the_buffer_comes_through_the_pipe():
     from benchmark.core import LevelStream
     from benchmark.task import get_task
