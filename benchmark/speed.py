@@ -6,6 +6,9 @@ generation) happen inside the timed loop. Each cell is the median of several tim
 taken in rounds: every cell (the compared library's too) is sampled once per round, so that a
 machine whose speed drifts during the run shifts every cell alike.
 
+`--format json` gives each cell's rounds too (`rounds`), and the table a line on how far a
+cell's rounds lie apart: on a noisy machine, read the ratios within a run, not one figure.
+
 `--prefetch-levels` also times every batch above 1 with `prefetch_levels=True` (the next chunk
 of levels made in a worker process, on another core), in extra columns.
 
@@ -206,7 +209,8 @@ def _run(args, tasks: list[str], batches: list[int], compare: list[str], cells: 
         for timed in cells.values():
             timed.sample(args.seconds)
     records = [{"library": library, "task": task, "batch": batch, "steps_per_second": round(timed.result()),
-                **({"prefetch_levels": pre} if args.prefetch_levels and library == "proxybench" else {})}
+                **({"prefetch_levels": pre} if args.prefetch_levels and library == "proxybench" else {}),
+                "rounds": [round(x) for x in timed.samples]}
                for (library, task, batch, pre), timed in cells.items()]
     extra = {}
     if args.memory:
@@ -228,6 +232,12 @@ def _run(args, tasks: list[str], batches: list[int], compare: list[str], cells: 
           f"{platform.python_version()}, numpy {np.__version__}")
     print(tabulate(rows, headers=["task"] + [f"B={b}" + (" prefetch" if pre else "") for b, pre in columns],
                    tablefmt="github", disable_numparse=True))
+    spread = {(r["task"], r["batch"], r.get("prefetch_levels", False)): max(r["rounds"]) / min(r["rounds"])
+              for r in records if min(r["rounds"]) > 0}
+    if args.repeats > 1 and spread:   # how far one cell's rounds lie apart: the machine's noise
+        (task, batch, pre), worst = max(spread.items(), key=lambda item: item[1])
+        print(f"spread of a cell's rounds (fastest / slowest): median {np.median(list(spread.values())):.2f}x, "
+              f"largest {worst:.2f}x ({task} B={batch}{' prefetch' if pre else ''})")
     ours = {b: min(by[b, False] for by in table.values()) for b in batches}
     for r in records:
         if r["library"] == "minigrid":

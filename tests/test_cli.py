@@ -134,10 +134,13 @@ def test_speedtest_smoke(capsys):
     cells = {(r["task"], r["batch"]) for r in report["records"] if r["library"] == "proxybench"}
     assert cells == {(t, b) for t in ("RedDoor", "MonsterShields") for b in (1, 8)}
     assert all(r["steps_per_second"] > 0 for r in report["records"])
+    assert all(len(r["rounds"]) == 2 and min(r["rounds"]) <= r["steps_per_second"] <= max(r["rounds"])
+               for r in report["records"])
     assert set(report["memory_bytes_batch_1024"]) == {"RedDoor", "MonsterShields"}
     assert main(args) == 0
     table = capsys.readouterr().out
     assert "median of 2 rounds" in table and "| RedDoor" in table and "B=8" in table
+    assert "spread of a cell's rounds (fastest / slowest): median" in table
     assert main(args + ["--prefetch-levels", "--format", "json"]) == 0   # batches above 1 twice
     records = json.loads(capsys.readouterr().out)
     assert {(r["task"], r["batch"], r["prefetch_levels"]) for r in records} == {
