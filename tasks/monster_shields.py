@@ -222,10 +222,10 @@ def _move_monsters(state: dict, t) -> None:
     n, m = alive.shape
     if not alive.any():
         return
-    cell = G.cell_index(monsters).T                                   # (m, n)
     if n == 1:  # one level (a plain env): the same draws and moves in plain Python
-        _move_monsters_alone(state, t, cell[:, 0].tolist())
+        _move_monsters_alone(state, t)
         return
+    cell = G.cell_index(monsters).T                                   # (m, n)
     # Choices of all monsters at once (they depend only on the agent, already moved), laid out
     # (monster, level) so that numpy's inner loops run over the batch ...
     cum = chase_table().take((cell * CELLS + G.cell_index(agent)).reshape(-1), axis=0)
@@ -251,20 +251,22 @@ def _move_monsters(state: dict, t) -> None:
     monsters[..., 0], monsters[..., 1] = (cell // G.SIZE).T, (cell % G.SIZE).T
 
 
-def _move_monsters_alone(state: dict, t, cells: list) -> None:
+def _move_monsters_alone(state: dict, t) -> None:
     """`_move_monsters` for one level, with Python numbers and a set of held cells: a dozen numpy
     calls on arrays of five cost more than this. The same table, draws and order."""
+    cells = [row * G.SIZE + col for row, col in state["monsters"][0].tolist()]
     moving = state["alive"][0].tolist()
     draws = G.step_uniforms_one(int(state["npc_key"][0]), int(t[0]), len(cells))
-    agent = G.cell_index(state["agent"][0]).item()
+    row, col = state["agent"][0].tolist()
+    agent = row * G.SIZE + col
     table = chase_table()
     held = {c for c, live in zip(cells, moving) if live}
     for j, (here, live, u) in enumerate(zip(cells, moving, draws)):
         if not live:
             continue
-        cum = table[here * CELLS + agent].tolist()
-        threshold = u * cum[4]
-        goal = _CHASE_CELLS_LIST[sum(c < threshold for c in cum[:4])][here]
+        c0, c1, c2, c3, total = table[here * CELLS + agent].tolist()
+        threshold = u * total
+        goal = _CHASE_CELLS_LIST[(c0 < threshold) + (c1 < threshold) + (c2 < threshold) + (c3 < threshold)][here]
         if goal not in held:
             held.discard(here)
             held.add(goal)
