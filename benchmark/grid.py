@@ -344,8 +344,11 @@ def is_type(grid: np.ndarray, obj: str) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _level_offsets(n: int, cells: int) -> np.ndarray:
-    return np.arange(n) * cells
+def level_offsets(n: int, cells: int) -> np.ndarray:
+    """(n,) where each of n levels of `cells` items starts in their flat array (cached: read only)."""
+    offsets = np.arange(n) * cells
+    offsets.flags.writeable = False
+    return offsets
 
 
 def cell_index(pos: np.ndarray, w: int = SIZE) -> np.ndarray:
@@ -359,7 +362,7 @@ def flat_index(shape: tuple, pos: np.ndarray) -> np.ndarray:
     n, h, w = shape[:3]
     if n == 1:  # one level (a plain gymnasium env): one call instead of four
         return pos.dot(_row_col(w))
-    offsets = _level_offsets(n, h * w)
+    offsets = level_offsets(n, h * w)
     if pos.ndim > 2:
         offsets = offsets.reshape(n, *(1,) * (pos.ndim - 2))
     return offsets + cell_index(pos, w)
@@ -452,7 +455,7 @@ def move_agents(state: dict, actions: np.ndarray, blocking: tuple[str, ...] = ("
     target = agent + step
     n, h, w = grid.shape[:3]
     cell = cell_index(target, w)
-    free = passable_table(blocking).take(grid.reshape(-1).take(3 * (_level_offsets(n, h * w) + cell)))
+    free = passable_table(blocking).take(grid.reshape(-1).take(3 * (level_offsets(n, h * w) + cell)))
     if region is not None:
         free &= region.reshape(-1).take(cell)
     if active is not None:

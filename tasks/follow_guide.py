@@ -209,10 +209,10 @@ def _draw(state: dict, guide_before: np.ndarray | None = None, relit: np.ndarray
     if len(rows):
         lit = state["place"][rows] < state["progress"][rows, None]      # (m, k): beacon j is lit
         cells = (rows * (G.SIZE * G.SIZE))[:, None] + G.cell_index(state["beacons"][rows])  # flat
-        shown = np.where(lit, ACTIVE, 0)
-        floor.reshape(-1)[3 * cells + 2] = shown
+        state_channel, shown = 3 * cells + 2, np.where(lit, ACTIVE, 0)
+        floor.reshape(-1)[state_channel] = shown
         if guide_before is not None:
-            grid.reshape(-1)[3 * cells + 2] = shown
+            grid.reshape(-1)[state_channel] = shown
     if guide_before is None:
         np.copyto(grid, floor)
     else:
@@ -223,7 +223,7 @@ def _draw(state: dict, guide_before: np.ndarray | None = None, relit: np.ndarray
 def _move_guide(guide: np.ndarray, heading: np.ndarray, state: dict) -> None:
     """The guide takes one step toward its next beacon; on arrival it targets the one after
     (wrapping around), so it demonstrates its order again and again."""
-    slot = np.arange(len(guide)) * N_BEACONS                             # of a level's (n, k) rows
+    slot = G.level_offsets(len(guide), N_BEACONS)                        # of a level's (n, k) rows
     target = state["guide_order"].reshape(-1).take(slot + heading)
     guide += G.MOVES.take(G.descend(state["beacon_dist"], guide, which=target), axis=0)
     arrived = G.same_cell(guide, state["beacons"].reshape(-1, 2).take(slot + target, axis=0))
@@ -274,7 +274,7 @@ def _place_guide(state: dict, t: np.ndarray) -> None:
     if t.max() >= length:
         start = state["guide_cycle_start"]
         t = np.where(t < length, t, start + (t - start) % state["guide_period"])
-    cell = path.reshape(-1).take(G._level_offsets(n, length) + t)
+    cell = path.reshape(-1).take(G.level_offsets(n, length) + t)
     np.divmod(cell, G.SIZE, out=(state["guide"][:, 0], state["guide"][:, 1]))
 
 

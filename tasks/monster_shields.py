@@ -238,7 +238,7 @@ def _move_monsters(state: dict, t) -> None:
     # live monsters hold answers "is the goal held?" in one read per monster. (A monster whose
     # goal is its own cell finds it held and stays: where it was going anyway.)
     live = alive.T
-    level = np.arange(n) * CELLS
+    level = G.level_offsets(n, CELLS)
     held = np.zeros(n * CELLS, bool)
     held[(level + cell)[live]] = True
     for j in range(m):
