@@ -171,6 +171,15 @@ class LevelRNG:
         generator that reads its draws one kind at a time reads them along the batch)."""
         return _to_unit(self._bits(k, by_level=False))
 
+    def chance(self, p: float) -> np.ndarray:
+        """(n,) bool, True with probability p: `random() < p`. For p = 0 or 1 the answer needs
+        no numbers, so none are computed, but the draw is still counted: later numbers stay
+        where they were."""
+        if p <= 0 or p >= 1:
+            self._counter += 1
+            return np.full(self.n, p >= 1)
+        return self.random() < p
+
     def integers(self, high, shape=()) -> np.ndarray:
         """Uniform ints in [0, high); `high` may be an array broadcasting against (n, *shape)."""
         return scaled(self.random(shape), high)
@@ -747,6 +756,16 @@ def put_flat(grid: np.ndarray, cells: np.ndarray, code: np.ndarray) -> None:
         items = _cell_item(bytes(code))
     else:
         items = np.ascontiguousarray(code, np.uint8).view(_CELL)
+    grid.reshape(-1).view(_CELL).put(cells, items)
+
+
+def put_from_table(grid: np.ndarray, cells: np.ndarray, table: np.ndarray, which: np.ndarray) -> None:
+    """Write the cell codes table[which] at flat cell indices `cells` (of which's shape) of a
+    C-contiguous grid (n, H, W, 3); `table` (k, 3) uint8. Gathered and scattered as 3-byte items:
+    indexing the table's rows cost 3x more than the whole write (SpuriousCue's objects)."""
+    if not grid.flags.c_contiguous:
+        raise ValueError("put_from_table needs a C-contiguous grid")
+    items = np.ascontiguousarray(table, np.uint8).view(_CELL).reshape(-1).take(which)
     grid.reshape(-1).view(_CELL).put(cells, items)
 
 

@@ -13,7 +13,10 @@ cell's rounds lie apart: on a noisy machine, read the ratios within a run, not o
 of levels made in a worker process, on another core), in extra columns.
 
 `--compare minigrid` times a Minigrid maze (SimpleCrossingS11N5, one env: Minigrid's vector
-envs do not help) in the same run and prints our speed as a multiple of it. `--scoring` times
+envs do not help) in the same run and prints our speed as a multiple of it. `--compare numpy`
+times a plain numpy batched gridworld (`PlainGridworld`, the practical ceiling of a numpy suite)
+at every batch above 1 and prints each task's speed as a fraction of it: absolute figures move
+with the machine, a fraction of the ceiling measured in the same run much less. `--scoring` times
 building the reference cache for the suite (cold) and scoring the random baseline on it (warm).
 """
 
@@ -127,6 +130,79 @@ def xminigrid_env(batch: int) -> Timed:
     return Timed(_Env(), step_blocking, actions)
 
 
+class PlainGridworld:
+    """The reference point of `--compare numpy`: a plain numpy batched 13x13 gridworld, the
+    least a batched numpy gridworld does per step. B open rooms walled at the border, one goal
+    cell each. An agent moves one cell (into a wall: no move); reaching the goal pays 1 and ends
+    the episode, as step 64 does; an ended episode restarts at a random cell with a new random
+    goal, with no maze or item placement. Every step returns a fresh uint8 (B, 13, 13, 3)
+    observation, rewards, terminations and truncations, as a proxybench vector env does.
+
+    It is written on its own, not with the grid engine, so that the engine's cost is part of
+    what it is compared with; what a task costs over it is its maze, items, NPCs, level
+    generation, action checks and infos."""
+
+    MAX_STEPS = 64
+
+    def __init__(self, batch: int):
+        from . import grid as G
+
+        self.batch, self.size = batch, G.SIZE
+        self.moves, self.wall, self.goal_code, self.agent_code = G.MOVES, G.cell("wall", "grey"), \
+            G.cell("ball", "green"), G.cell("agent", "white")
+        self.offsets = np.arange(batch) * self.size * self.size
+
+    def reset(self, seed=None):
+        self.rng = np.random.default_rng(seed)
+        self.grid = np.zeros((self.batch, self.size, self.size, 3), np.uint8)
+        self.grid[:, [0, -1], :] = self.wall
+        self.grid[:, :, [0, -1]] = self.wall
+        self.agent = np.zeros((self.batch, 2), np.int64)
+        self.goal = np.zeros((self.batch, 2), np.int64)
+        self.t = np.zeros(self.batch, np.int64)
+        self._restart(np.arange(self.batch))
+        return self._observe(), {}
+
+    def _restart(self, rows: np.ndarray) -> None:
+        self.grid[rows, self.goal[rows, 0], self.goal[rows, 1]] = 0
+        self.goal[rows] = self.rng.integers(1, self.size - 1, (len(rows), 2))
+        self.agent[rows] = self.rng.integers(1, self.size - 1, (len(rows), 2))
+        self.grid[rows, self.goal[rows, 0], self.goal[rows, 1]] = self.goal_code
+        self.t[rows] = 0
+
+    def _cells(self, pos: np.ndarray) -> np.ndarray:
+        return self.offsets + pos[:, 0] * self.size + pos[:, 1]
+
+    def _observe(self) -> np.ndarray:
+        obs = self.grid.copy()
+        obs.reshape(-1, 3)[self._cells(self.agent)] = self.agent_code
+        return obs
+
+    def step(self, actions: np.ndarray):
+        move = self.moves.take(actions, axis=0)
+        free = self.grid.reshape(-1).take(3 * self._cells(self.agent + move)) != self.wall[0]
+        self.agent += move * free[:, None]
+        self.t += 1
+        at_goal = (self.agent[:, 0] == self.goal[:, 0]) & (self.agent[:, 1] == self.goal[:, 1])
+        truncated = (self.t >= self.MAX_STEPS) & ~at_goal
+        ended = at_goal | truncated
+        if ended.any():
+            self._restart(np.flatnonzero(ended))
+        return self._observe(), at_goal.astype(np.float64), at_goal, truncated, {}
+
+    def close(self) -> None:
+        pass
+
+
+def plain_gridworld_env(batch: int) -> Timed:
+    env = PlainGridworld(batch)
+    actions = np.random.default_rng(0).integers(0, 5, size=(256, batch))
+    return Timed(env, env.step, actions)
+
+
+PLAIN_GRIDWORLD = "plain 13x13 gridworld"
+
+
 def batch_memory(env_id: str, batch: int) -> int:
     """Bytes held by a vector env of `batch` levels: level state, observation buffer, level stream."""
     env = gym.make_vec(env_id, num_envs=batch).unwrapped
@@ -178,8 +254,8 @@ def speedtest(args) -> int:
     batches = [int(b) for b in str(args.batch).split(",") if b.strip()]
     compare = [c.strip() for c in (args.compare or "").split(",") if c.strip()]
     for library in compare:
-        if library not in ("minigrid", "xminigrid"):
-            print(f"proxybench: --compare {library}: not supported (minigrid, xminigrid)", file=sys.stderr)
+        if library not in ("minigrid", "numpy", "xminigrid"):
+            print(f"proxybench: --compare {library}: not supported (minigrid, numpy, xminigrid)", file=sys.stderr)
             return 1
     prefetch = [False, True] if args.prefetch_levels else [False]
     cells = {("proxybench", name, batch, pre): proxybench_env(get_task(name).env_id("train"), batch, pre)
@@ -198,6 +274,10 @@ def _run(args, tasks: list[str], batches: list[int], compare: list[str], cells: 
         for library in compare:
             if library == "minigrid":
                 cells["minigrid", MINIGRID_ID, 1, False] = minigrid_env()
+            elif library == "numpy":
+                for batch in batches:
+                    if batch > 1:
+                        cells["numpy", PLAIN_GRIDWORLD, batch, False] = plain_gridworld_env(batch)
             else:
                 for batch in batches:
                     cells["xminigrid", XMINIGRID_ID, batch, False] = xminigrid_env(batch)
@@ -244,6 +324,11 @@ def _run(args, tasks: list[str], batches: list[int], compare: list[str], cells: 
             ratios = ", ".join(f"B={b}: {ours[b] / r['steps_per_second']:.1f}x" for b in batches)
             print(f"minigrid {r['task']} (one env): {r['steps_per_second']:,} steps/s; "
                   f"slowest proxybench task as a multiple of it: {ratios}")
+        elif r["library"] == "numpy":
+            fraction = {task: by[r["batch"], False] / r["steps_per_second"] for task, by in table.items()}
+            slow, fast = min(fraction, key=fraction.get), max(fraction, key=fraction.get)
+            print(f"numpy {r['task']} B={r['batch']}: {r['steps_per_second']:,} steps/s; proxybench at the "
+                  f"same batch: {fraction[slow]:.2f}x it ({slow}) to {fraction[fast]:.2f}x ({fast})")
         elif r["library"] == "xminigrid":
             print(f"xminigrid {r['task']} B={r['batch']}: {r['steps_per_second']:,} steps/s; slowest "
                   f"proxybench task at the same batch: {ours[r['batch']] / r['steps_per_second']:.2f}x")

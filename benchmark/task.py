@@ -75,7 +75,7 @@ class Task:
         if split == "heldout":
             disambiguating = np.ones(len(seeds), bool)
         else:
-            disambiguating = rng.random() < self.alpha
+            disambiguating = rng.chance(self.alpha)
         state = self.generate(rng, disambiguating)
         state["disambiguating"] = disambiguating
         state["seed"] = seeds

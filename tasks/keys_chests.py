@@ -186,7 +186,7 @@ class KeysChests(Task):
         # One scatter: the slots holding an object are distinct cells (an empty slot may repeat
         # another's cell, and is not written).
         used = kind != NONE
-        G.put_flat(grid, G.flat_index(grid.shape, slots)[used], OBJECT_CODES[kind[used]])
+        G.put_from_table(grid, G.flat_index(grid.shape, slots)[used], OBJECT_CODES, kind[used])
         n_keys = (kind == IS_KEY).sum(axis=1)
         n_chests = (kind == IS_CHEST).sum(axis=1)
         zeros = np.zeros(n, np.int64)

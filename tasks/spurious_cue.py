@@ -97,7 +97,7 @@ class SpuriousCue(Task):
         code[rank >= count] = 0                                      # these directions stay empty
         grid = G.empty_room(n)
         cells = G.flat_index(grid.shape, agent) + NEIGHBOUR_OFFSETS[:, None]
-        G.put_flat(grid, cells, CODES[code])
+        G.put_from_table(grid, cells, CODES, code)
         return {"grid": grid, "agent": agent}
 
     def step(self, state, actions, t):

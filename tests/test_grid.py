@@ -149,6 +149,27 @@ def test_put_flat_writes_one_code_or_a_code_per_cell():
     np.testing.assert_array_equal(grid[2, 10, 11], codes[2, 1])
 
 
+def test_put_from_table_writes_the_table_rows_chosen():
+    table = np.arange(5 * 3, dtype=np.uint8).reshape(5, 3)
+    which = np.array([[4, 0], [2, 3], [1, 1]])
+    pos = np.array([[[1, 1], [2, 3]], [[4, 5], [6, 7]], [[8, 9], [10, 11]]])
+    grid, expected = G.empty_room(3), G.empty_room(3)
+    G.put_from_table(grid, G.flat_index(grid.shape, pos), table, which)
+    for level in range(3):
+        for k in range(2):
+            expected[level, pos[level, k, 0], pos[level, k, 1]] = table[which[level, k]]
+    np.testing.assert_array_equal(grid, expected)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.3, 1.0])
+def test_chance_is_random_below_p_and_always_counts_one_draw(p):
+    """For p = 0 or 1 no number is computed, yet the numbers after it are those after a draw."""
+    seeds = np.arange(500, dtype=np.uint64)
+    drawn, skipped = G.LevelRNG(seeds, "test/chance"), G.LevelRNG(seeds, "test/chance")
+    np.testing.assert_array_equal(skipped.chance(p), drawn.random() < p)
+    np.testing.assert_array_equal(skipped.random((2,)), drawn.random((2,)))
+
+
 @pytest.mark.parametrize("levels", [1, 3, 1024])
 def test_pack_rows_round_trips(levels):
     mask = np.random.default_rng(levels).random((levels, G.SIZE, G.SIZE + 2)) > 0.5
