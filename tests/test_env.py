@@ -68,6 +68,19 @@ def test_vector_env_is_reproducible_and_matches_single_envs():
         np.testing.assert_array_equal(obs[i], single.reset(options={"level_seed": s})[0])
 
 
+def test_vector_env_chunks_hold_up_to_four_batches_within_the_byte_budget():
+    from benchmark.env import CHUNK_BYTES
+
+    def chunk(task, num_envs):
+        return gym.make_vec(f"proxybench/{task}-train-v1", num_envs=num_envs).unwrapped._levels.chunk
+
+    assert chunk("KeysChests", 1024) == 4096 and chunk("KeysChests", 32) == 256
+    assert chunk("KeysChests", 8192) == 8192                       # never less than a batch
+    level = benchmark.task.get_task("FollowGuide").levels("train", np.zeros(1, np.uint64))
+    follow = chunk("FollowGuide", 1024)                            # its levels hold distance maps
+    assert 1024 <= follow < 2048 and follow * sum(v.nbytes for v in level.values()) <= CHUNK_BYTES
+
+
 def test_vector_env_rejects_bad_actions():
     envs = gym.make_vec("proxybench/RedDoor-train-v1", num_envs=3)
     envs.reset(seed=0)
