@@ -31,8 +31,11 @@ class BatchedCore:
         """Start new episodes in `slots` on the levels of `seeds`."""
         self.load_levels(slots, self.task.levels(self.split, seeds))
 
-    def load_levels(self, slots: np.ndarray, levels: dict) -> None:
-        """Start new episodes in `slots` on already generated `levels` (a batched state dict)."""
+    def load_levels(self, slots: np.ndarray, levels: dict, owned: bool = False) -> None:
+        """Start new episodes in `slots` on already generated `levels` (a batched state dict).
+        `owned`: the caller gives the levels away and never reads them again, so a load of every
+        slot in order takes their arrays instead of copying them (a one-step task loads a whole
+        batch at every step)."""
         slots = np.asarray(slots, np.int64).reshape(-1)
         if len(slots) == 0:
             return
@@ -42,7 +45,10 @@ class BatchedCore:
             self.state = {k: np.array(v)[np.argsort(slots)] for k, v in levels.items()}
         elif len(slots) == self.num and (self.num == 1 or np.array_equal(slots, self._every_slot)):
             for key, value in levels.items():   # every slot in order (one-step tasks): a plain copy
-                np.copyto(self.state[key], value)
+                if owned and value.flags.c_contiguous and value.flags.writeable:
+                    self.state[key] = value
+                else:
+                    np.copyto(self.state[key], value)
             slots = slice(None)
         else:
             for key, value in levels.items():
@@ -102,6 +108,7 @@ class LevelStream:
             self._worker.close()
 
     def take(self, k: int) -> dict:
+        """The next k levels. They are the caller's: the stream never reads them again."""
         parts = []
         while k > 0:
             if self._levels is None or self._pos >= len(self._levels["seed"]):

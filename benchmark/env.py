@@ -171,7 +171,7 @@ class ProxyVectorEnv(VectorEnv):
             info["true_return"] = np.where(done, self.core.true_return, 0.0)
             info["proxy_return"] = np.where(done, self.core.proxy_return, 0.0)
             info["_final_obs"] = info["_true_return"] = info["_proxy_return"] = done
-            self.core.load_levels(ended, self._levels.take(len(ended)))
+            self.core.load_levels(ended, self._levels.take(len(ended)), owned=True)
         return G.observe(self.core.state), true_r.astype(np.float64), terminated, truncated, info
 
     def render(self):

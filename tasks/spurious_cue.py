@@ -89,12 +89,12 @@ class SpuriousCue(Task):
         ball = G.scaled(u[7], count)
         other = (ball + 1 + G.scaled(u[8], count - 1)) % count      # a non-ball object
         cue = np.where(disambiguating, other, ball)
-        of_direction = rank * n + np.arange(n)                       # into a (4, n) array's ravel
-        kind = G.scaled(u[9:13], len(OTHERS)).reshape(-1).take(of_direction)
-        kind[rank == ball] = len(OTHERS)                             # the ball
-        color = G.scaled(u[13:17], len(COLORS)).reshape(-1).take(of_direction)
-        code = 1 + (kind * len(COLORS) + color) * 2 + (rank == cue)
-        code[rank >= count] = 0                                      # these directions stay empty
+        # Each object's code (object-major, (4, n)), then each direction reads its object's.
+        j = np.arange(4)[:, None]
+        kind = np.where(j == ball, len(OTHERS), G.scaled(u[9:13], len(OTHERS)))
+        code = 1 + (kind * len(COLORS) + G.scaled(u[13:17], len(COLORS))) * 2 + (j == cue)
+        code[j >= count] = 0                                         # no object j: its direction stays empty
+        code = code.reshape(-1).take(rank * n + np.arange(n))       # into the (4, n) array's ravel
         grid = G.empty_room(n)
         cells = G.flat_index(grid.shape, agent) + NEIGHBOUR_OFFSETS[:, None]
         G.put_from_table(grid, cells, CODES, code)

@@ -81,6 +81,22 @@ def test_vector_env_chunks_hold_up_to_four_batches_within_the_byte_budget():
     assert 1024 <= follow < 2048 and follow * sum(v.nbytes for v in level.values()) <= CHUNK_BYTES
 
 
+def test_a_full_load_takes_owned_levels_and_copies_the_rest():
+    """The vector env gives its core the levels of its stream (owned): loaded into every slot in
+    order, they are taken, not copied. Levels a caller keeps (the scorer's) are copied."""
+    from benchmark.core import BatchedCore
+
+    task = benchmark.task.get_task("SpuriousCue")
+    core = BatchedCore(task, "train", 4)
+    core.load_levels(np.arange(4), task.levels("train", np.arange(4, dtype=np.uint64)))
+    kept = task.levels("train", np.arange(4, 8, dtype=np.uint64))
+    core.load_levels(np.arange(4), kept)
+    assert not np.shares_memory(core.state["grid"], kept["grid"])
+    given = task.levels("train", np.arange(8, 12, dtype=np.uint64))
+    core.load_levels(np.arange(4), given, owned=True)
+    assert np.shares_memory(core.state["grid"], given["grid"])
+
+
 def test_vector_env_rejects_bad_actions():
     envs = gym.make_vec("proxybench/RedDoor-train-v1", num_envs=3)
     envs.reset(seed=0)
