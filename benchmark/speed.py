@@ -257,6 +257,9 @@ def speedtest(args) -> int:
         if library not in ("minigrid", "numpy", "xminigrid"):
             print(f"proxybench: --compare {library}: not supported (minigrid, numpy, xminigrid)", file=sys.stderr)
             return 1
+    if "numpy" in compare and max(batches, default=1) <= 1:
+        print("proxybench: --compare numpy times batches above 1: add one to --batch", file=sys.stderr)
+        return 1
     prefetch = [False, True] if args.prefetch_levels else [False]
     cells = {("proxybench", name, batch, pre): proxybench_env(get_task(name).env_id("train"), batch, pre)
              for name in tasks for batch in batches for pre in prefetch if not (pre and batch == 1)}

@@ -161,6 +161,8 @@ def test_speedtest_compares_with_a_plain_numpy_gridworld(capsys):
     assert main(args) == 0
     assert re.search(r"numpy plain 13x13 gridworld B=8: [\d,]+ steps/s; proxybench at the same batch: "
                      r"[\d.]+x it \((RedDoor|CoinEnd)\) to [\d.]+x", capsys.readouterr().out)
+    assert main(["speedtest", "--tasks", "RedDoor", "--batch", "1", "--compare", "numpy"]) == 1
+    assert "--compare numpy times batches above 1" in capsys.readouterr().err
 
 
 def test_plain_gridworld_moves_pays_and_restarts():
