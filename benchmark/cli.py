@@ -349,8 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_curve)
 
     p = sub.add_parser("speedtest", help="random-policy steps per second per task and batch size")
-    p.add_argument("--tasks", default=None)
-    p.add_argument("--batch", default="1,32,1024")
+    p.add_argument("--tasks", default=None, help="comma-separated task names (default: all)")
+    p.add_argument("--batch", default="1,32,1024",
+                   help="comma-separated batch sizes; 1 is a plain gymnasium.make env (default: 1,32,1024)")
     p.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
     p.add_argument("--repeats", type=int, default=3, help="measurements per cell (median reported)")
     p.add_argument("--format", choices=("table", "json"), default="table")
