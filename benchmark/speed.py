@@ -247,19 +247,32 @@ def time_scoring(tasks: list[str]) -> dict:
     return {"reference_cache_seconds": round(cold, 2), "score_random_seconds": round(warm, 2)}
 
 
+def _fail(message: str) -> int:
+    print(f"proxybench: error: {message}", file=sys.stderr)
+    return 1
+
+
 def speedtest(args) -> int:
     from .task import get_task, parse_task_list
 
-    tasks = parse_task_list(args.tasks)
-    batches = [int(b) for b in str(args.batch).split(",") if b.strip()]
+    try:
+        tasks = parse_task_list(args.tasks)
+    except KeyError as exc:
+        return _fail(str(exc.args[0]))
+    try:
+        batches = [int(b) for b in str(args.batch).split(",") if b.strip()]
+    except ValueError:
+        return _fail(f"--batch {args.batch}: give comma-separated whole numbers, such as 1,32,1024")
+    if not batches or min(batches) < 1:
+        return _fail(f"--batch {args.batch}: batch sizes must be at least 1")
+    if not args.seconds > 0 or args.repeats < 1:
+        return _fail("--seconds must be positive and --repeats at least 1")
     compare = [c.strip() for c in (args.compare or "").split(",") if c.strip()]
     for library in compare:
         if library not in ("minigrid", "numpy", "xminigrid"):
-            print(f"proxybench: --compare {library}: not supported (minigrid, numpy, xminigrid)", file=sys.stderr)
-            return 1
-    if "numpy" in compare and max(batches, default=1) <= 1:
-        print("proxybench: --compare numpy times batches above 1: add one to --batch", file=sys.stderr)
-        return 1
+            return _fail(f"--compare {library}: not supported (minigrid, numpy, xminigrid)")
+    if "numpy" in compare and max(batches) <= 1:
+        return _fail("--compare numpy times batches above 1: add one to --batch")
     prefetch = [False, True] if args.prefetch_levels else [False]
     cells = {("proxybench", name, batch, pre): proxybench_env(get_task(name).env_id("train"), batch, pre)
              for name in tasks for batch in batches for pre in prefetch if not (pre and batch == 1)}
@@ -285,9 +298,8 @@ def _run(args, tasks: list[str], batches: list[int], compare: list[str], cells: 
                 for batch in batches:
                     cells["xminigrid", XMINIGRID_ID, batch, False] = xminigrid_env(batch)
     except ImportError:
-        print(f"proxybench: --compare {library} needs {library} installed (minigrid: the bench extra; "
-              "xminigrid: JAX, in an environment of its own)", file=sys.stderr)
-        return 1
+        return _fail(f"--compare {library} needs {library} installed (minigrid: the bench extra; "
+                     "xminigrid: JAX, in an environment of its own)")
     for round_ in range(args.repeats):  # every cell once per round (see `Timed`)
         for timed in cells.values():
             timed.sample(args.seconds)

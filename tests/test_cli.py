@@ -187,6 +187,19 @@ def test_plain_gridworld_moves_pays_and_restarts():
     assert env.t[0] == 0
 
 
+@pytest.mark.parametrize("flags, message", [
+    (["--tasks", "Nope"], "unknown task 'Nope'"),
+    (["--batch", "abc"], "--batch abc: give comma-separated whole numbers"),
+    (["--batch", "0,8"], "--batch 0,8: batch sizes must be at least 1"),
+    (["--seconds", "0"], "--seconds must be positive"),
+    (["--repeats", "0"], "--repeats at least 1"),
+])
+def test_speedtest_refuses_bad_input_in_one_line(capsys, flags, message):
+    assert main(["speedtest", "--tasks", "RedDoor", "--batch", "2", *flags]) == 1
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
 def test_speedtest_rejects_an_unknown_library(capsys):
     assert main(["speedtest", "--tasks", "RedDoor", "--batch", "2", "--seconds", "0.01", "--repeats", "1",
                  "--compare", "procgen"]) == 1
