@@ -27,8 +27,8 @@ class BatchedCore:
         self.obs = np.empty((num, G.SIZE, G.SIZE, 3), np.uint8)
         self._every_slot = np.arange(num)
 
-    def load(self, slots: np.ndarray, seeds: np.ndarray) -> None:
-        """Start new episodes in `slots` on the levels of `seeds`."""
+    def load(self, slots: np.ndarray, seeds) -> None:
+        """Start new episodes in `slots` on the levels of `seeds` (an array or a list)."""
         self.load_levels(slots, self.task.levels(self.split, seeds))
 
     def load_levels(self, slots: np.ndarray, levels: dict, owned: bool = False) -> None:

@@ -84,7 +84,7 @@ class ProxyEnv(gym.Env):
             self._levels.reset()
         options = options or {}
         if options.get("level_seed") is not None:
-            self.core.load(np.array([0]), np.array([options["level_seed"]], np.uint64))
+            self.core.load(np.array([0]), [options["level_seed"]])   # the task checks the seed
         else:
             self.core.load_levels(np.array([0]), self._levels.take(1))
         return G.observe(self.core.state)[0], {"level_seed": int(self.core.state["seed"][0])}
@@ -145,7 +145,11 @@ class ProxyVectorEnv(VectorEnv):
             self._levels.reset()
         options = options or {}
         if options.get("level_seeds") is not None:
-            self.core.load(self._all, np.asarray(options["level_seeds"], np.uint64))
+            seeds = options["level_seeds"]
+            if np.size(seeds) != self.num_envs:
+                raise ValueError(f"{self.task.name}: options['level_seeds'] must hold {self.num_envs} seeds "
+                                 f"(one per env), got {np.size(seeds)}")
+            self.core.load(self._all, seeds)
         else:
             self.core.load_levels(self._all, self._levels.take(self.num_envs))
         return G.observe(self.core.state), {}

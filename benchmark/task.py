@@ -70,7 +70,7 @@ class Task:
     def levels(self, split: str, seeds) -> dict:
         """The levels of `split` for `seeds`, as one batched state dict."""
         check_split(split)
-        seeds = np.asarray(seeds, dtype=np.uint64).reshape(-1)
+        seeds = level_seed_array(seeds, self.name)
         rng = G.LevelRNG(seeds, f"{self.name}/{split}")
         if split == "heldout":
             disambiguating = np.ones(len(seeds), bool)
@@ -151,6 +151,22 @@ def get_task(name: str, **kwargs) -> Task:
     if cls is None:
         raise KeyError(f"unknown task {name!r}; known tasks: {', '.join(registry())}")
     return cls(**kwargs)
+
+
+def level_seed_array(seeds, task_name: str) -> np.ndarray:
+    """Level seeds as a uint64 array (n,); each must be a whole number from 0 to 2**64 - 1
+    (ValueError otherwise: numpy would wrap a negative seed round to a huge one)."""
+    given = seeds
+    if isinstance(seeds, np.ndarray) or np.isscalar(seeds):
+        array = np.asarray(seeds)
+        if array.dtype.kind == "u" or array.size == 0 or array.dtype.kind == "i" and not (array < 0).any():
+            return array.astype(np.uint64, copy=False).reshape(-1)
+        seeds = array.reshape(-1).tolist() if array.dtype.kind == "O" else None
+    if seeds is not None:   # a list: Python ints above 2**63 would turn a plain np.asarray to floats
+        values = np.asarray(seeds, dtype=object).reshape(-1).tolist()
+        if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v < 2**64 for v in values):
+            return np.array(values, np.uint64)
+    raise ValueError(f"{task_name}: a level seed must be a whole number from 0 to 2**64 - 1, got {given!r}"[:300])
 
 
 def parse_task_list(text: str | None) -> list[str]:

@@ -200,6 +200,12 @@ def test_speedtest_refuses_bad_input_in_one_line(capsys, flags, message):
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_render_refuses_a_negative_seed(capsys, tmp_path):
+    assert main(["render", "RedDoor", "--seed", "-3", "--out", str(tmp_path / "x.png")]) == 1
+    assert "--seed -3: a level seed is a whole number" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+
+
 def test_speedtest_rejects_an_unknown_library(capsys):
     assert main(["speedtest", "--tasks", "RedDoor", "--batch", "2", "--seconds", "0.01", "--repeats", "1",
                  "--compare", "procgen"]) == 1

@@ -97,6 +97,24 @@ def test_a_full_load_takes_owned_levels_and_copies_the_rest():
     assert np.shares_memory(core.state["grid"], given["grid"])
 
 
+def test_level_seeds_are_whole_numbers_from_0_to_2_64():
+    """numpy would wrap a negative seed round to a huge one: refused, as are fractions and bools;
+    a list mixing small and huge seeds keeps them exact."""
+    env = gym.make("proxybench/RedDoor-train-v1")
+    assert env.reset(options={"level_seed": 2**64 - 1})[1]["level_seed"] == 2**64 - 1
+    for bad in (-1, 1.5, True, 2**64):
+        with pytest.raises(ValueError, match="RedDoor: a level seed must be a whole number"):
+            env.reset(options={"level_seed": bad})
+    vec = gym.make_vec("proxybench/RedDoor-train-v1", num_envs=2)
+    vec.reset(options={"level_seeds": [1, 2**64 - 1]})
+    assert vec.unwrapped.core.state["seed"].tolist() == [1, 2**64 - 1]
+    with pytest.raises(ValueError, match="a level seed must be"):
+        vec.reset(options={"level_seeds": [1, -2]})
+    for wrong in ([1], [1, 2, 3]):
+        with pytest.raises(ValueError, match=r"level_seeds'\] must hold 2 seeds \(one per env\)"):
+            vec.reset(options={"level_seeds": wrong})
+
+
 def test_vector_env_rejects_bad_actions():
     envs = gym.make_vec("proxybench/RedDoor-train-v1", num_envs=3)
     envs.reset(seed=0)
