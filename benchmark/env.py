@@ -64,12 +64,12 @@ class ProxyEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 8}
 
     def __init__(self, task: str, split: str, alpha: float = 0.0, render_mode: str | None = None,
-                 num_levels: int | None = None, prefetch_levels: bool = False, **options):
+                 num_levels: int | None = None, prefetch_levels: bool = False):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-        self.task = get_task(task, alpha=alpha, options=options)
+        self.task = get_task(task, alpha=alpha)
         self.split, self.render_mode = split, render_mode
         self.observation_space, self.action_space = OBSERVATION_SPACE, ACTION_SPACE
         self.core = BatchedCore(self.task, split, 1)
@@ -118,10 +118,12 @@ class ProxyVectorEnv(VectorEnv):
 
     def __init__(self, task: str, split: str, num_envs: int = 1, alpha: float = 0.0,
                  render_mode: str | None = None, num_levels: int | None = None,
-                 prefetch_levels: bool = False, **options):
+                 prefetch_levels: bool = False):
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-        self.task = get_task(task, alpha=alpha, options=options)
+        self.task = get_task(task, alpha=alpha)
         self.split, self.num_envs, self.render_mode = split, num_envs, render_mode
         self.single_observation_space, self.single_action_space = OBSERVATION_SPACE, ACTION_SPACE
         self.observation_space = batch_space(OBSERVATION_SPACE, num_envs)
@@ -155,6 +157,8 @@ class ProxyVectorEnv(VectorEnv):
         return G.observe(self.core.state), {}
 
     def step(self, actions):
+        if self.core.state is None:
+            raise gym.error.ResetNeeded(f"{self.task.name}: call reset() before step()")
         actions = np.asarray(actions)
         if actions.shape != (self.num_envs,) or actions.dtype.kind not in "iu":  # integers
             raise ValueError(f"{self.task.name}: actions must be {self.num_envs} integers, "
@@ -180,6 +184,8 @@ class ProxyVectorEnv(VectorEnv):
 
     def render(self):
         if self.render_mode == "rgb_array":
+            if self.core.state is None:
+                raise gym.error.ResetNeeded(f"{self.task.name}: call reset() before render()")
             return tuple(G.render_rgb(self.core.observe()))
         return None
 

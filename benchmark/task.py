@@ -54,7 +54,6 @@ class Task:
     blocking: ClassVar[tuple[str, ...]] = ("wall",)
 
     alpha: float = 0.0  # disambiguation fraction of the train split
-    options: dict = field(default_factory=dict)
 
     # --- to implement ------------------------------------------------------------------------
     def generate(self, rng: G.LevelRNG, disambiguating: np.ndarray) -> dict:

@@ -115,6 +115,20 @@ def test_level_seeds_are_whole_numbers_from_0_to_2_64():
             vec.reset(options={"level_seeds": wrong})
 
 
+def test_envs_refuse_unknown_arguments_and_use_before_reset():
+    with pytest.raises(TypeError, match="bogus"):
+        gym.make("proxybench/RedDoor-train-v1", bogus=3)
+    with pytest.raises(TypeError, match="bogus"):
+        gym.make_vec("proxybench/RedDoor-train-v1", num_envs=2, bogus=3)
+    with pytest.raises(ValueError, match="render_mode must be None or 'rgb_array'"):
+        gym.make_vec("proxybench/RedDoor-train-v1", num_envs=2, render_mode="human")
+    vec = gym.make_vec("proxybench/RedDoor-train-v1", num_envs=2, render_mode="rgb_array")
+    with pytest.raises(gym.error.ResetNeeded, match="call reset"):
+        vec.step(np.zeros(2, np.int64))
+    with pytest.raises(gym.error.ResetNeeded, match="call reset"):
+        vec.render()
+
+
 def test_vector_env_rejects_bad_actions():
     envs = gym.make_vec("proxybench/RedDoor-train-v1", num_envs=3)
     envs.reset(seed=0)
