@@ -357,7 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
     p.add_argument("--repeats", type=int, default=3, help="measurements per cell (median reported)")
     p.add_argument("--format", choices=("table", "json"), default="table")
-    p.add_argument("--compare", default=None, help="also time, in the same run: minigrid (its maze, one env), numpy (a plain numpy "
+    p.add_argument("--compare", default=None,
+                   help="also time, in the same run: minigrid (its maze, one env), numpy (a plain numpy "
                         "batched gridworld, the practical ceiling), xminigrid (JAX); comma-separated")
     p.add_argument("--memory", action="store_true", help="report memory held by 1024 levels")
     p.add_argument("--prefetch-levels", action="store_true",

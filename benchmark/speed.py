@@ -160,11 +160,12 @@ class PlainGridworld:
         self.agent = np.zeros((self.batch, 2), np.int64)
         self.goal = np.zeros((self.batch, 2), np.int64)
         self.t = np.zeros(self.batch, np.int64)
-        self._restart(np.arange(self.batch))
+        self._restart(np.arange(self.batch), erase=False)
         return self._observe(), {}
 
-    def _restart(self, rows: np.ndarray) -> None:
-        self.grid[rows, self.goal[rows, 0], self.goal[rows, 1]] = 0
+    def _restart(self, rows: np.ndarray, erase: bool = True) -> None:
+        if erase:   # the old goal's cell
+            self.grid[rows, self.goal[rows, 0], self.goal[rows, 1]] = 0
         self.goal[rows] = self.rng.integers(1, self.size - 1, (len(rows), 2))
         self.agent[rows] = self.rng.integers(1, self.size - 1, (len(rows), 2))
         self.grid[rows, self.goal[rows, 0], self.goal[rows, 1]] = self.goal_code

@@ -174,6 +174,8 @@ def test_plain_gridworld_moves_pays_and_restarts():
     env = PlainGridworld(3)
     obs, _ = env.reset(seed=0)
     assert obs.shape == (3, G.SIZE, G.SIZE, 3) and obs.dtype == np.uint8
+    assert (obs[:, [0, -1], :, 0] == G.cell("wall", "grey")[0]).all()      # the walls are whole
+    assert (obs[:, :, [0, -1], 0] == G.cell("wall", "grey")[0]).all()
     env.agent[:] = [[1, 1], [5, 5], [5, 5]]
     env.goal[1] = [5, 6]
     env.goal[[0, 2]] = [11, 11]
