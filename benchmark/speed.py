@@ -212,7 +212,13 @@ def batch_memory(env_id: str, batch: int) -> int:
     core = env.core
     arrays = list(core.state.values()) + [core.obs, core.t, core.true_return, core.proxy_return]
     arrays += list((env._levels._levels or {}).values())
-    return int(sum(a.nbytes for a in arrays))
+    held = {}   # each block of memory once: the state may be a view of the level stream's chunk
+    for array in arrays:
+        while isinstance(array.base, np.ndarray):
+            array = array.base
+        held[id(array)] = array.nbytes
+    env.close()
+    return int(sum(held.values()))
 
 
 def time_scoring(tasks: list[str]) -> dict:
