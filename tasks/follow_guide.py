@@ -152,7 +152,7 @@ class FollowGuide(Task):
             grid[ar, beacons[:, j, 0], beacons[:, j, 1]] = (BEACON, BEACON_COLORS[j], 0)
         agent = rng.choice_cells(INTERIOR & ~taken, "agent start")
         guide = rng.choice_cells(INTERIOR & ~taken & ~G.one_hot_cells(shape, agent), "guide start")
-        order = np.argsort(rng.permutation_keys(k), axis=1)
+        order = rng.permutations(k).astype(np.int64)
         shuffle = WRONG_ORDERS[rng.integers(len(WRONG_ORDERS))]
         guide_order = np.where(disambiguating[:, None], np.take_along_axis(order, shuffle, axis=1), order)
         # Distances to each beacon around the other beacons (walls and beacons never move).

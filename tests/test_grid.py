@@ -109,6 +109,17 @@ def test_one_draw_of_k_numbers_equals_k_draws_of_one():
     np.testing.assert_array_equal(columns, one_call.T)
 
 
+@pytest.mark.parametrize("k", [1, 4, 60])
+def test_permutations_are_the_argsort_of_the_same_draws(k):
+    seeds = np.arange(3000, dtype=np.uint64)
+    expected = np.argsort(G.LevelRNG(seeds, "test/perm").random((k,)), axis=1, kind="stable")
+    rng = G.LevelRNG(seeds, "test/perm")
+    np.testing.assert_array_equal(rng.permutations(k), expected)
+    np.testing.assert_array_equal(rng.random(), G.LevelRNG(seeds, "test/perm").random((k + 1,))[:, k])
+    with pytest.raises(ValueError, match="do not fit"):
+        rng.permutations(2**11 + 1)
+
+
 def test_choice_cells_picks_each_admissible_cell_uniformly():
     n = 40_000
     mask = np.zeros((n, G.SIZE, G.SIZE), bool)
