@@ -205,9 +205,11 @@ def cmd_render(args) -> int:
         task = get_task(args.task)
     except KeyError as exc:
         return _fail(str(exc.args[0]))
-    if not 0 <= args.seed < 2**64:
+    try:
+        level = task.levels(args.split, [args.seed])
+    except ValueError:
         return _fail(f"--seed {args.seed}: a level seed is a whole number from 0 to 2**64 - 1")
-    image = G.render_rgb(G.observe(task.levels(args.split, np.array([args.seed], np.uint64))))[0]
+    image = G.render_rgb(G.observe(level))[0]
     out = Path(args.out or f"{task.name}-{args.split}-{args.seed}.png")
     plt.imsave(out, image)
     print(f"wrote {out} ({task.name}, {args.split} level {args.seed})")

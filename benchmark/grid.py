@@ -763,32 +763,33 @@ def put_flat(grid: np.ndarray, cells: np.ndarray, code: np.ndarray) -> None:
     """Write the cell code (3,) at flat cell indices (into grid.reshape(-1, 3)) of a C-contiguous
     grid (n, H, W, 3), with one scatter; or, given codes of shape (*cells.shape, 3), each cell
     its own code."""
-    if not grid.flags.c_contiguous:
-        raise ValueError("put_flat needs a C-contiguous grid")
     if code.ndim == 1:
         items = _cell_item(bytes(code))
     else:
         items = np.ascontiguousarray(code, np.uint8).view(_CELL)
-    grid.reshape(-1).view(_CELL).put(cells, items)
+    _cells_of(grid, "put_flat").put(cells, items)
 
 
 def put_from_table(grid: np.ndarray, cells: np.ndarray, table: np.ndarray, which: np.ndarray) -> None:
     """Write the cell codes table[which] at flat cell indices `cells` (of which's shape) of a
     C-contiguous grid (n, H, W, 3); `table` (k, 3) uint8. Gathered and scattered as 3-byte items:
     indexing the table's rows cost 3x more than the whole write (SpuriousCue's objects)."""
-    if not grid.flags.c_contiguous:
-        raise ValueError("put_from_table needs a C-contiguous grid")
     items = np.ascontiguousarray(table, np.uint8).view(_CELL).reshape(-1).take(which)
-    grid.reshape(-1).view(_CELL).put(cells, items)
+    _cells_of(grid, "put_from_table").put(cells, items)
 
 
 def copy_cells(grid: np.ndarray, source: np.ndarray, cells: np.ndarray) -> None:
     """Copy the codes at flat cell indices `cells` from `source` into `grid` (both C-contiguous,
     of one shape), each cell as one 3-byte item (a gather and a scatter of rows of three bytes
     cost 4x more)."""
-    if not (grid.flags.c_contiguous and source.flags.c_contiguous):
-        raise ValueError("copy_cells needs C-contiguous grids")
-    grid.reshape(-1).view(_CELL).put(cells, source.reshape(-1).view(_CELL).take(cells))
+    _cells_of(grid, "copy_cells").put(cells, _cells_of(source, "copy_cells").take(cells))
+
+
+def _cells_of(grid: np.ndarray, caller: str) -> np.ndarray:
+    """A C-contiguous grid (n, H, W, 3) seen as a flat array of 3-byte cells (a view)."""
+    if not grid.flags.c_contiguous:
+        raise ValueError(f"{caller} needs a C-contiguous grid")
+    return grid.reshape(-1).view(_CELL)
 
 
 @lru_cache(maxsize=256)

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import json
 import platform
-import sys
 import time
 
 import gymnasium as gym
 import numpy as np
 from tabulate import tabulate
+
+from .cli import _fail
 
 
 def _steps_per_second(step, actions: np.ndarray, seconds: float) -> float:
@@ -252,11 +253,6 @@ def time_scoring(tasks: list[str]) -> dict:
             else:
                 os.environ["PROXYBENCH_CACHE"] = old
     return {"reference_cache_seconds": round(cold, 2), "score_random_seconds": round(warm, 2)}
-
-
-def _fail(message: str) -> int:
-    print(f"proxybench: error: {message}", file=sys.stderr)
-    return 1
 
 
 def speedtest(args) -> int:

@@ -155,17 +155,14 @@ def get_task(name: str, **kwargs) -> Task:
 def level_seed_array(seeds, task_name: str) -> np.ndarray:
     """Level seeds as a uint64 array (n,); each must be a whole number from 0 to 2**64 - 1
     (ValueError otherwise: numpy would wrap a negative seed round to a huge one)."""
-    given = seeds
-    if isinstance(seeds, np.ndarray) or np.isscalar(seeds):
-        array = np.asarray(seeds)
-        if array.dtype.kind == "u" or array.size == 0 or array.dtype.kind == "i" and not (array < 0).any():
-            return array.astype(np.uint64, copy=False).reshape(-1)
-        seeds = array.reshape(-1).tolist() if array.dtype.kind == "O" else None
-    if seeds is not None:   # a list: Python ints above 2**63 would turn a plain np.asarray to floats
-        values = np.asarray(seeds, dtype=object).reshape(-1).tolist()
-        if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v < 2**64 for v in values):
-            return np.array(values, np.uint64)
-    raise ValueError(f"{task_name}: a level seed must be a whole number from 0 to 2**64 - 1, got {given!r}"[:300])
+    if isinstance(seeds, np.ndarray) and (seeds.dtype.kind == "u" or seeds.dtype.kind == "i" and not (seeds < 0).any()):
+        return seeds.astype(np.uint64, copy=False).reshape(-1)
+    # Anything else, item by item (a list mixing ints above 2**63 with small ones would turn to
+    # floats in a plain np.asarray).
+    values = np.asarray(seeds, dtype=object).reshape(-1).tolist()
+    if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v < 2**64 for v in values):
+        return np.array(values, np.uint64)
+    raise ValueError(f"{task_name}: a level seed must be a whole number from 0 to 2**64 - 1, got {seeds!r}"[:300])
 
 
 def parse_task_list(text: str | None) -> list[str]:
