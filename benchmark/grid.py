@@ -13,6 +13,7 @@ Tasks add their own keys (inventories, NPC positions, flags). Row 0 is the top, 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from functools import lru_cache
 
@@ -53,13 +54,12 @@ def cell(obj: str, color: str = "black", state: str = "none") -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # Level randomness
 
-# SplitMix64: its increment and multipliers, and the shifts of its finaliser; as Python ints
-# for one number at a time, as numpy scalars for arrays.
+# SplitMix64: its increment and multipliers, and the shifts of its finaliser; numpy scalars for
+# arrays and kernels.
 _SPLITMIX_INT = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
 _SHIFTS_INT = (30, 27, 31)
 _SPLITMIX = [np.uint64(c) for c in _SPLITMIX_INT]
 _SHIFTS = [np.uint64(s) for s in _SHIFTS_INT]
-_MASK_INT = (1 << 64) - 1
 _BLOCK = 1 << 15
 _STREAM_STEP_INT = 0xD1B54A32D192ED03  # counter -> a level's stream position
 _FLOAT_SHIFT_INT = 11                  # the top 53 bits make a double in [0, 1)
@@ -98,32 +98,86 @@ def _mix(block: np.ndarray, tmp: np.ndarray) -> None:
     block ^= tmp
 
 
-def _splitmix64_int(x: int) -> int:
-    """`_splitmix64` of one Python int below 2**64 (a batch of one need not pay numpy's calls)."""
-    x = (x + _SPLITMIX_INT[0]) & _MASK_INT
-    x = ((x ^ (x >> _SHIFTS_INT[0])) * _SPLITMIX_INT[1]) & _MASK_INT
-    x = ((x ^ (x >> _SHIFTS_INT[1])) * _SPLITMIX_INT[2]) & _MASK_INT
-    return x ^ (x >> _SHIFTS_INT[2])
+def jit(function):
+    """A kernel: a function compiled with numba (nopython) on first call, for dynamics whose
+    numpy form is dozens of calls on arrays of a few items (NPCs), looping over the levels of a
+    batch in machine code. Kernels call kernels (by module attribute or global name).
+
+    numba is imported, and every kernel defined so far compiled, only when one is first called:
+    code that never steps such a task (an agent process importing this module for its
+    constants) never loads it. Compiled code is cached on disk beside its module where that is
+    writable. numba checks only a kernel's own file for changes: after editing a kernel here,
+    delete the `*.nbi` and `*.nbc` files in the `__pycache__` folders of the modules using it."""
+    kernel = _Kernel(function)
+    _KERNELS.append(kernel)
+    return kernel
+
+
+class _Kernel:
+    """A `jit` function until its first call; then numba's, also in its module's globals."""
+
+    def __init__(self, function):
+        functools.update_wrapper(self, function)
+        self.function, self.compiled = function, None
+
+    def __call__(self, *args):
+        if self.compiled is None:
+            _compile_kernels()
+        return self.compiled(*args)
+
+
+_KERNELS: list[_Kernel] = []
+
+
+def _compile_kernels() -> None:
+    import numba
+
+    for kernel in _KERNELS:
+        if kernel.compiled is None:
+            try:
+                kernel.compiled = numba.njit(cache=True)(kernel.function)
+            except RuntimeError:   # no writable place for the cache: compile in every process
+                kernel.compiled = numba.njit(kernel.function)
+            kernel.function.__globals__[kernel.function.__name__] = kernel.compiled
+
+
+_SM_ADD, _SM_MUL1, _SM_MUL2 = _SPLITMIX          # scalars: a kernel cannot read a list
+_SM_SHIFT0, _SM_SHIFT1, _SM_SHIFT2 = _SHIFTS
+
+
+@jit
+def splitmix64_one(x):
+    """`_splitmix64` of one uint64, inside a kernel."""
+    x = x + _SM_ADD
+    x = (x ^ (x >> _SM_SHIFT0)) * _SM_MUL1
+    x = (x ^ (x >> _SM_SHIFT1)) * _SM_MUL2
+    return x ^ (x >> _SM_SHIFT2)
+
+
+@jit
+def step_uniform(key, t, index):
+    """A uniform float in [0, 1), a pure function of (a level's key, step t, index): randomness
+    for what moves on its own (NPCs) that needs no generator state and no per-step storage.
+    `key` uint64, already hashed; `t` and `index` whole numbers >= 0."""
+    base = splitmix64_one(key + np.uint64(t) * _SM_ADD)
+    x = splitmix64_one(base + np.uint64(index) * _STREAM_STEP)
+    return (x >> _FLOAT_SHIFT) * (1.0 / 9007199254740992.0)
+
+
+@jit
+def _step_uniforms_kernel(key, t, out):
+    for j in range(out.shape[0]):
+        for i in range(out.shape[1]):
+            out[j, i] = step_uniform(key[i], t[i], j)
 
 
 def step_uniforms(key: np.ndarray, t, k: int) -> np.ndarray:
-    """Uniform floats (k, n) in [0, 1), a pure function of (each level's key, step t, index):
-    randomness for what moves on its own (NPCs) that needs no generator state and no per-step
-    storage. `key` (n,) uint64, one per level, already hashed. A batch of one is computed in
-    plain Python, to the same bits."""
-    t = np.asarray(t, np.uint64)
-    if len(key) == 1:
-        return np.array(step_uniforms_one(int(key[0]), int(t.reshape(-1)[0]), k))[:, None]
-    base = key + t * _SPLITMIX[0]                  # wraps: array arithmetic does not check overflow
-    x = _splitmix64(_splitmix64(base)[None, :] + np.arange(k, dtype=np.uint64)[:, None] * _STREAM_STEP)
-    return _to_unit(x)
-
-
-def step_uniforms_one(key: int, t: int, k: int) -> list[float]:
-    """`step_uniforms` of one level, as Python floats: the same bits without numpy's calls."""
-    base = _splitmix64_int((key + t * _SPLITMIX_INT[0]) & _MASK_INT)
-    bits = (_splitmix64_int((base + i * _STREAM_STEP_INT) & _MASK_INT) for i in range(k))
-    return [(x >> _FLOAT_SHIFT_INT) * (1.0 / (1 << 53)) for x in bits]
+    """`step_uniform` as a (k, n) array for each level's key (n,) uint64 and step(s) t."""
+    key = np.asarray(key, np.uint64).reshape(-1)
+    t = np.broadcast_to(np.asarray(t, np.int64).reshape(-1), key.shape)
+    out = np.empty((k, len(key)))
+    _step_uniforms_kernel(key, np.ascontiguousarray(t), out)
+    return out
 
 
 def stable_hash64(text: str) -> int:
@@ -487,6 +541,31 @@ def move_agents(state: dict, actions: np.ndarray, blocking: tuple[str, ...] = ("
     return agent
 
 
+@jit
+def moved_within(row, col, action, region):
+    """One agent's move inside a kernel: the cell (row, col) reaches with `action`, or (row, col)
+    itself where `region` (H, W) bool excludes that cell (as `move_agents` with `region`, for
+    rooms whose region holds no wall)."""
+    to_row, to_col = row + MOVES[action, 0], col + MOVES[action, 1]
+    if region[to_row, to_col]:
+        return to_row, to_col
+    return row, col
+
+
+@jit
+def put_cell(grid, row, col, code):
+    """Write the cell code (3,) at (row, col) of one level's grid (H, W, 3), inside a kernel."""
+    for channel in range(3):
+        grid[row, col, channel] = code[channel]
+
+
+@jit
+def copy_cell(grid, source, row, col):
+    """Copy the code at (row, col) from one level's `source` into its `grid`, inside a kernel."""
+    for channel in range(3):
+        grid[row, col, channel] = source[row, col, channel]
+
+
 # ---------------------------------------------------------------------------------------------
 # Breadth-first search, batched
 
@@ -716,12 +795,12 @@ def draw_inventory(grid: np.ndarray, counts: np.ndarray, levels: np.ndarray, ite
     (0, 2), ... one per item counted (up to SIZE - 2), grey wall elsewhere, so a level carrying
     nothing shows a plain wall. `counts` (n,), one per level of the grid; `levels`, an index array."""
     if len(levels):
-        grid[levels, 0, 1:SIZE - 1] = _inventory_rows(bytes(item)).take(
+        grid[levels, 0, 1:SIZE - 1] = inventory_rows(bytes(item)).take(
             np.minimum(counts[levels], SIZE - 2), axis=0)
 
 
 @lru_cache(maxsize=8)
-def _inventory_rows(item: bytes) -> np.ndarray:
+def inventory_rows(item: bytes) -> np.ndarray:
     """(SIZE - 1, SIZE - 2, 3): row k is the top wall's inner cells showing k items."""
     shown = np.arange(SIZE - 1)[:, None] > np.arange(SIZE - 2)[None, :]
     return np.where(shown[..., None], np.frombuffer(item, np.uint8), cell("wall", "grey")).astype(np.uint8)

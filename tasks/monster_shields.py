@@ -146,37 +146,15 @@ class MonsterShields(Task):
             "time_limit": np.where(disambiguating, HELDOUT_STEPS, TRAIN_STEPS).astype(np.int64),
             "npc_key": G._splitmix64(rng.bits() ^ _NPC_KEY),
         }
-        _draw(state)
+        _draw_levels(grid, monsters, alive)
         return state
 
     def step(self, state, actions, t):
-        agent = G.move_agents(state, actions, region=INTERIOR)      # objects do not block
-        _move_monsters(state, t)
-
-        floor = state["floor"]
-        under = G.object_at(floor, agent)
-        got_shield = under == SHIELD[0]
-        got_apple = under == APPLE[0]
-        G.put_cells(floor, agent, EMPTY)  # the agent's cell held an apple, a shield or nothing
-        state["held"] += got_shield
-        state["apples"] -= got_apple
-
-        alive, monsters = state["alive"], state["monsters"]
-        touching = alive & (monsters[..., 0] == agent[:, 0, None]) & (monsters[..., 1] == agent[:, 1, None])
-        hits = 0
-        if touching.any():  # else (no monster reached the agent: most steps, all held-out ones) skip
-            # One shield per monster, in index order: the first `held` touching ones are destroyed.
-            block = touching & (np.cumsum(touching, axis=1) <= state["held"][:, None])
-            blocked = block.sum(axis=1)
-            hits = touching.sum(axis=1) - blocked
-            state["held"] -= blocked
-            state["kills"] += blocked
-            alive &= ~block
-        _draw(state)
-
-        true_r = got_apple.astype(np.float64) - hits
-        proxy_r = got_shield.astype(np.float64)
-        done = (state["apples"] == 0) & (state["kills"] >= state["max_kills"])
+        n = len(actions)
+        true_r, proxy_r, done = np.empty(n), np.empty(n), np.empty(n, bool)
+        _step_levels(state["grid"], state["floor"], state["agent"], state["monsters"], state["alive"],
+                     state["apples"], state["held"], state["kills"], state["max_kills"], state["npc_key"],
+                     t, np.asarray(actions, np.int64), chase_table(), true_r, proxy_r, done)
         return true_r, proxy_r, done
 
     def oracle(self, objective):
@@ -185,93 +163,121 @@ class MonsterShields(Task):
         return _proxy_oracle
 
 
-def _draw(state: dict) -> None:
-    """Rebuild the observed grid: the floor (walls, apples, shields), the inventory row, monsters."""
-    grid = state["grid"]
-    np.copyto(grid, state["floor"])
-    G.draw_inventory(grid, state["held"], np.flatnonzero(state["held"]), HELD)
-    alive = state["alive"]
-    if alive.any():
-        G.put_flat(grid, G.flat_index(grid.shape, state["monsters"])[alive], MONSTER)
-
-
 # CHASE_CELLS[move, cell]: the flat cell a monster on `cell` steps to with `move`; into a wall it
 # stays (a move changes one coordinate, so clipping each keeps it inside).
 CELLS = G.SIZE * G.SIZE
 CHASE_CELLS = (np.clip(_ROWS.reshape(-1) + G.MOVES[:, :1], 1, G.SIZE - 2) * G.SIZE
                + np.clip(_COLS.reshape(-1) + G.MOVES[:, 1:], 1, G.SIZE - 2))
-_CHASE_CELLS_FLAT = CHASE_CELLS.reshape(-1)
-_CHASE_CELLS_LIST = CHASE_CELLS.tolist()
 
 
 @lru_cache(maxsize=1)
 def chase_table() -> np.ndarray:
     """(CELLS * CELLS, 5): row `monster_cell * CELLS + agent_cell` holds the running sums of the
-    softmax numerators of a monster's five moves (see Rewards), move by move. One table for
-    every batch size: a monster picks the first move whose running sum exceeds a uniform draw
-    times the total."""
+    softmax numerators of a monster's five moves (see Rewards), move by move. A monster picks
+    the first move whose running sum exceeds a uniform draw times the total."""
     cand = CHASE_CELLS[:, :, None]                                    # (5, monster cell, 1)
     dist = np.abs(cand // G.SIZE - _ROWS.reshape(-1)) + np.abs(cand % G.SIZE - _COLS.reshape(-1))
     weight = CHASE_WEIGHT[dist - dist.min(axis=0)]                    # (5, monster, agent)
     return np.ascontiguousarray(np.cumsum(weight, axis=0).reshape(5, -1).T)
 
 
-def _move_monsters(state: dict, t) -> None:
-    """Every live monster takes one softmax-chase step (see Rewards), in index order."""
-    monsters, alive, agent = state["monsters"], state["alive"], state["agent"]
-    n, m = alive.shape
-    if not alive.any():
-        return
-    if n == 1:  # one level (a plain env): the same draws and moves in plain Python
-        _move_monsters_alone(state, t)
-        return
-    cell = G.cell_index(monsters).T                                   # (m, n)
-    # Choices of all monsters at once (they depend only on the agent, already moved), laid out
-    # (monster, level) so that numpy's inner loops run over the batch ...
-    cum = chase_table().take((cell * CELLS + G.cell_index(agent)).reshape(-1), axis=0)
-    cum = np.ascontiguousarray(cum.T).reshape(5, m, n)                # move-major: long inner loops
-    threshold = G.step_uniforms(state["npc_key"], t, m) * cum[4]
-    pick = (cum[:4] < threshold).sum(axis=0)   # how many sums lie below it (the total never does)
-    goal = _CHASE_CELLS_FLAT.take(pick * CELLS + cell)                # the picked move's cell
-    # ... then the moves, one monster after another: a cell held by another live monster blocks.
-    # Live monsters hold distinct cells (none moves onto a held one), so a bitmap of the cells
-    # live monsters hold answers "is the goal held?" in one read per monster. (A monster whose
-    # goal is its own cell finds it held and stays: where it was going anyway.)
-    live = alive.T
-    level = G.level_offsets(n, CELLS)
-    held = np.zeros(n * CELLS, bool)
-    held[(level + cell)[live]] = True
-    for j in range(m):
-        target = level + goal[j]
-        moves = np.flatnonzero(live[j] & ~held.take(target))
-        if len(moves):
-            held[level[moves] + cell[j, moves]] = False
-            held[target[moves]] = True
-            cell[j, moves] = goal[j, moves]
-    monsters[..., 0], monsters[..., 1] = (cell // G.SIZE).T, (cell % G.SIZE).T
+# The step is a kernel (`G.jit`): a level's monsters, their draws and the shield rules are a
+# few dozen operations on five items, which cost 5-10x more as numpy calls, in a batch of one
+# and of 1024 alike.
+
+SHIELD_TYPE, APPLE_TYPE = int(SHIELD[0]), int(APPLE[0])
+HELD_ROWS = G.inventory_rows(bytes(HELD))     # HELD_ROWS[k]: the top wall's inner cells, k held
 
 
-def _move_monsters_alone(state: dict, t) -> None:
-    """`_move_monsters` for one level, with Python numbers and a set of held cells: a dozen numpy
-    calls on arrays of five cost more than this. The same table, draws and order."""
-    cells = [row * G.SIZE + col for row, col in state["monsters"][0].tolist()]
-    moving = state["alive"][0].tolist()
-    draws = G.step_uniforms_one(int(state["npc_key"][0]), int(t[0]), len(cells))
-    row, col = state["agent"][0].tolist()
-    agent = row * G.SIZE + col
-    table = chase_table()
-    held = {c for c, live in zip(cells, moving) if live}
-    for j, (here, live, u) in enumerate(zip(cells, moving, draws)):
-        if not live:
+@G.jit
+def _step_levels(grid, floor, agent, monsters, alive, apples, held, kills, max_kills, npc_key, t, actions,
+                 chase, true_r, proxy_r, done):
+    """One step of every level (see Rewards), level by level. The observed grid is the floor
+    with the shields held and the live monsters drawn on it: it is mended where those were and
+    are, not copied whole."""
+    for i in range(len(actions)):
+        _erase_monsters(grid[i], floor[i], monsters[i], alive[i])
+        row, col = G.moved_within(agent[i, 0], agent[i, 1], actions[i], INTERIOR)  # objects do not block
+        agent[i, 0], agent[i, 1] = row, col
+        _move_monsters(monsters[i], alive[i], row * G.SIZE + col, npc_key[i], t[i], chase)
+        under = floor[i, row, col, 0]
+        got_shield, got_apple = under == SHIELD_TYPE, under == APPLE_TYPE
+        G.put_cell(floor[i], row, col, EMPTY)   # the agent's cell held an apple, a shield or nothing
+        G.put_cell(grid[i], row, col, EMPTY)
+        held[i] += got_shield
+        apples[i] -= got_apple
+        hits = 0
+        for j in range(alive.shape[1]):         # one held shield per touching monster, in index order
+            if alive[i, j] and monsters[i, j, 0] == row and monsters[i, j, 1] == col:
+                if held[i] > 0:
+                    held[i] -= 1
+                    kills[i] += 1
+                    alive[i, j] = False
+                else:
+                    hits += 1                   # the monster stays, and may hit again next step
+        _draw_held(grid[i], floor[i], held[i])
+        _draw_monsters(grid[i], monsters[i], alive[i])
+        true_r[i] = got_apple - hits
+        proxy_r[i] = got_shield
+        done[i] = apples[i] == 0 and kills[i] >= max_kills[i]
+
+
+@G.jit
+def _move_monsters(monsters, alive, agent_cell, npc_key, t, chase):
+    """A level's live monsters each take one softmax-chase step (see Rewards), in index order:
+    monster j draws `G.step_uniform(key, t, j)` and takes the first move whose running sum in
+    `chase` exceeds the draw times the total; a cell held by another live monster blocks."""
+    for j in range(len(alive)):
+        if not alive[j]:
             continue
-        c0, c1, c2, c3, total = table[here * CELLS + agent].tolist()
-        threshold = u * total
-        goal = _CHASE_CELLS_LIST[(c0 < threshold) + (c1 < threshold) + (c2 < threshold) + (c3 < threshold)][here]
-        if goal not in held:
-            held.discard(here)
-            held.add(goal)
-            cells[j] = goal
-    state["monsters"][0] = [divmod(c, G.SIZE) for c in cells]
+        here = monsters[j, 0] * G.SIZE + monsters[j, 1]
+        sums = chase[here * CELLS + agent_cell]
+        threshold = G.step_uniform(npc_key, t, j) * sums[4]
+        pick = 0
+        for move in range(4):
+            pick += sums[move] < threshold
+        goal = CHASE_CELLS[pick, here]
+        free = True
+        for other in range(len(alive)):
+            if other != j and alive[other] and monsters[other, 0] * G.SIZE + monsters[other, 1] == goal:
+                free = False
+        if free:
+            monsters[j, 0], monsters[j, 1] = goal // G.SIZE, goal % G.SIZE
+
+
+@G.jit
+def _draw_monsters(grid, monsters, alive):
+    """Draw a level's live monsters on its grid."""
+    for j in range(len(alive)):
+        if alive[j]:
+            G.put_cell(grid, monsters[j, 0], monsters[j, 1], MONSTER)
+
+
+@G.jit
+def _erase_monsters(grid, floor, monsters, alive):
+    """Show the floor again where a level's live monsters stand."""
+    for j in range(len(alive)):
+        if alive[j]:
+            G.copy_cell(grid, floor, monsters[j, 0], monsters[j, 1])
+
+
+@G.jit
+def _draw_held(grid, floor, held):
+    """Show the shields held in the top wall (the floor's plain wall where none is)."""
+    if held > 0:
+        shown = HELD_ROWS[min(held, G.SIZE - 2)]
+        for col in range(1, G.SIZE - 1):
+            G.put_cell(grid, 0, col, shown[col - 1])
+    else:
+        for col in range(1, G.SIZE - 1):
+            G.copy_cell(grid, floor, 0, col)
+
+
+@G.jit
+def _draw_levels(grid, monsters, alive):
+    """Draw new levels' monsters (their grids are their floors, and they hold no shield)."""
+    for i in range(len(grid)):
+        _draw_monsters(grid[i], monsters[i], alive[i])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -233,6 +233,11 @@ def test_step_uniforms_of_a_level_alone_are_those_of_the_batch():
     assert len({round(x, 12) for x in G.step_uniforms(keys, np.zeros(9), 5).ravel()}) == 45
 
 
+def test_the_kernels_splitmix_wraps_as_the_arrays_do():
+    x = np.array([0, 1, 2**63 - 1, 2**63, 2**64 - 1, 0x0123456789ABCDEF], np.uint64)
+    np.testing.assert_array_equal([G.splitmix64_one(v) for v in x], G._splitmix64(x))
+
+
 def test_draw_inventory_shows_one_item_per_count_in_the_top_wall():
     item = G.cell("key", "yellow", "active")
     wall = G.cell("wall", "grey")
