@@ -344,52 +344,48 @@ def _maze_edges(cell_rows: int, cell_cols: int):
 
 
 def maze_walls(rng: LevelRNG, cell_rows: int = 6, cell_cols: int = 6, loops: int = 0) -> np.ndarray:
-    """Random mazes by Kruskal's algorithm (as procgen's maze generator), lockstep over the batch.
+    """Random mazes by Kruskal's algorithm (as procgen's maze generator).
 
     Returns (n, 2*cell_rows+1, 2*cell_cols+1) bool, True = wall; maze cells sit at odd indices.
-    Edges are visited in a random order per level; an edge joining two different components is
-    opened and the components merged (component labels, relabelled with one array operation).
-    Then `loops` more closed walls between cells are knocked out, giving a maze with cycles.
+    Edges are visited in a random order per level (`LevelRNG.permutations`); an edge joining
+    two different components is opened (`_kruskal`, a kernel). Then `loops` more closed walls
+    between cells are knocked out, giving a maze with cycles.
     """
     n = rng.n
-    ar = np.arange(n)
     u, v, wall_r, wall_c = _maze_edges(cell_rows, cell_cols)
-    n_cells, n_edges = cell_rows * cell_cols, len(u)
-    # (E, n): edge k of each level, as int32: the gathers and the scatter below ran 4x slower on
-    # argsort's int64, transposed (maze_walls -22% at batch 1024, paired). The order is that of
-    # an argsort of `random((E,))`, got by sorting values (see `permutations`).
-    order = np.ascontiguousarray(rng.permutations(n_edges).T)
-    # Component labels cell-major, (cells, n), so that every operation below runs along the
-    # batch in long contiguous loops (level-major, each ran 36 cells at a time: 2x slower).
-    label_type = np.int8 if n_cells < 128 else np.int16
-    labels = np.repeat(np.arange(n_cells, dtype=label_type)[:, None], n, axis=1)
-    at = ar.astype(np.int32)
-    u_flat, v_flat = (u * n).astype(np.int32).take(order), (v * n).astype(np.int32).take(order)
-    u_flat += at                                                        # into labels.ravel()
-    v_flat += at
-    flat = labels.reshape(-1)
-    joined = np.empty((n_edges, n), bool)
-    in_b, shift = np.empty(labels.shape, bool), np.empty_like(labels)      # work buffers
-    in_b_int = in_b.view(np.int8) if label_type == np.int8 else in_b       # no cast in the multiply
-    for k in range(n_edges):
-        a, b = flat.take(u_flat[k]), flat.take(v_flat[k])
-        np.not_equal(a, b, out=joined[k])
-        # Merge b's component into a's: labels += (labels == b) * (a - b), in place (about
-        # three times faster than copyto with `where`).
-        np.equal(labels, b, out=in_b)
-        np.multiply(in_b_int, a - b, out=shift)
-        labels += shift
-    opened = np.empty((n, n_edges), bool)          # edge e of level i: opened[i, e]
-    order += at * n_edges                                               # into opened.ravel()
-    opened.reshape(-1)[order] = joined
+    opened = np.zeros((n, len(u)), bool)
+    _kruskal(rng.permutations(len(u)), u, v, cell_rows * cell_cols, opened)
     if loops:
         keys = np.where(opened, -1.0, rng.random((len(u),)))
         knock = np.argpartition(-keys, loops - 1, axis=1)[:, :loops]
-        opened[ar[:, None], knock] |= np.take_along_axis(keys, knock, axis=1) >= 0
+        opened[np.arange(n)[:, None], knock] |= np.take_along_axis(keys, knock, axis=1) >= 0
     walls = np.ones((n, 2 * cell_rows + 1, 2 * cell_cols + 1), bool)
     walls[:, 1::2, 1::2] = False
     walls[:, wall_r, wall_c] = ~opened
     return walls
+
+
+@jit
+def _kruskal(order, u, v, n_cells, opened):
+    """opened[i, e] = True for each edge e (between cells u[e] and v[e]) that joins two
+    components when level i visits its edges in the order order[i] (union-find with path
+    halving; which edges open depends on the order alone)."""
+    parent = np.empty(n_cells, np.int64)
+    for i in range(order.shape[0]):
+        for c in range(n_cells):
+            parent[c] = c
+        for k in range(order.shape[1]):
+            edge = order[i, k]
+            a, b = u[edge], v[edge]
+            while parent[a] != a:
+                parent[a] = parent[parent[a]]
+                a = parent[a]
+            while parent[b] != b:
+                parent[b] = parent[parent[b]]
+                b = parent[b]
+            if a != b:
+                parent[b] = a
+                opened[i, edge] = True
 
 
 def maze_grid(rng: LevelRNG, loops: int = 0) -> np.ndarray:
@@ -541,13 +537,16 @@ def move_agents(state: dict, actions: np.ndarray, blocking: tuple[str, ...] = ("
     return agent
 
 
+_WALL_TYPE = OBJECT_TO_IDX["wall"]
+
+
 @jit
-def moved_within(row, col, action, region):
-    """One agent's move inside a kernel: the cell (row, col) reaches with `action`, or (row, col)
-    itself where `region` (H, W) bool excludes that cell (as `move_agents` with `region`, for
-    rooms whose region holds no wall)."""
+def moved(grid, row, col, action, region):
+    """One agent's move inside a kernel (as `move_agents` with `region`): the cell (row, col)
+    reaches with `action` in its level's grid (H, W, 3), or (row, col) itself where that cell
+    is a wall or outside `region` (H, W) bool."""
     to_row, to_col = row + MOVES[action, 0], col + MOVES[action, 1]
-    if region[to_row, to_col]:
+    if grid[to_row, to_col, 0] != _WALL_TYPE and region[to_row, to_col]:
         return to_row, to_col
     return row, col
 
@@ -804,6 +803,15 @@ def inventory_rows(item: bytes) -> np.ndarray:
     """(SIZE - 1, SIZE - 2, 3): row k is the top wall's inner cells showing k items."""
     shown = np.arange(SIZE - 1)[:, None] > np.arange(SIZE - 2)[None, :]
     return np.where(shown[..., None], np.frombuffer(item, np.uint8), cell("wall", "grey")).astype(np.uint8)
+
+
+@jit
+def draw_inventory_row(grid, rows, count):
+    """`draw_inventory` of one level's grid (H, W, 3) inside a kernel; `rows` is
+    `inventory_rows(item)`."""
+    shown = rows[min(count, SIZE - 2)]
+    for col in range(1, SIZE - 1):
+        put_cell(grid, 0, col, shown[col - 1])
 
 
 # ---------------------------------------------------------------------------------------------

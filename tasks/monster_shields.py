@@ -197,7 +197,7 @@ def _step_levels(grid, floor, agent, monsters, alive, apples, held, kills, max_k
     are, not copied whole."""
     for i in range(len(actions)):
         _erase_monsters(grid[i], floor[i], monsters[i], alive[i])
-        row, col = G.moved_within(agent[i, 0], agent[i, 1], actions[i], INTERIOR)  # objects do not block
+        row, col = G.moved(grid[i], agent[i, 0], agent[i, 1], actions[i], INTERIOR)  # objects do not block
         agent[i, 0], agent[i, 1] = row, col
         _move_monsters(monsters[i], alive[i], row * G.SIZE + col, npc_key[i], t[i], chase)
         under = floor[i, row, col, 0]
@@ -215,7 +215,7 @@ def _step_levels(grid, floor, agent, monsters, alive, apples, held, kills, max_k
                     alive[i, j] = False
                 else:
                     hits += 1                   # the monster stays, and may hit again next step
-        _draw_held(grid[i], floor[i], held[i])
+        G.draw_inventory_row(grid[i], HELD_ROWS, held[i])
         _draw_monsters(grid[i], monsters[i], alive[i])
         true_r[i] = got_apple - hits
         proxy_r[i] = got_shield
@@ -259,18 +259,6 @@ def _erase_monsters(grid, floor, monsters, alive):
     for j in range(len(alive)):
         if alive[j]:
             G.copy_cell(grid, floor, monsters[j, 0], monsters[j, 1])
-
-
-@G.jit
-def _draw_held(grid, floor, held):
-    """Show the shields held in the top wall (the floor's plain wall where none is)."""
-    if held > 0:
-        shown = HELD_ROWS[min(held, G.SIZE - 2)]
-        for col in range(1, G.SIZE - 1):
-            G.put_cell(grid, 0, col, shown[col - 1])
-    else:
-        for col in range(1, G.SIZE - 1):
-            G.copy_cell(grid, floor, 0, col)
 
 
 @G.jit

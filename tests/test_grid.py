@@ -252,3 +252,29 @@ def test_draw_inventory_shows_one_item_per_count_in_the_top_wall():
     assert np.array_equal(grid[4], before[4])
     G.draw_inventory(grid, np.zeros(5, np.int64), np.array([1]), item)     # back to a plain wall
     assert np.array_equal(grid[1], before[1])
+
+
+def test_a_kernels_move_is_move_agents_move():
+    """`moved` (one agent inside a kernel) against `move_agents` (a batch), in mazes, with and
+    without a region, from every open cell and with every action."""
+    grid = G.maze_grid(G.LevelRNG(np.arange(3, dtype=np.uint64), "test/moves"))
+    region = G.region_mask(slice(2, G.SIZE - 1), slice(1, G.SIZE - 1))
+    everywhere = np.ones((G.SIZE, G.SIZE), bool)
+    for level in range(3):
+        cells = np.argwhere(grid[level, ..., 0] != G.OBJECT_TO_IDX["wall"])    # every open cell, as a batch
+        for action in range(len(G.MOVES)):
+            for mask in (region, None):
+                state = {"grid": np.repeat(grid[level:level + 1], len(cells), axis=0), "agent": cells.copy()}
+                want = G.move_agents(state, np.full(len(cells), action), region=mask)
+                for (row, col), to in zip(cells, want):
+                    got = G.moved(grid[level], row, col, action, everywhere if mask is None else mask)
+                    assert tuple(to) == got, (level, row, col, action)
+
+
+def test_draw_inventory_row_is_draw_inventory():
+    item = G.cell("shield", "blue", "active")
+    for count in (0, 1, 5, 11, 14):
+        want, got = G.empty_room(1), G.empty_room(1)
+        G.draw_inventory(want, np.array([count]), np.array([0]), item)
+        G.draw_inventory_row(got[0], G.inventory_rows(bytes(item)), count)
+        np.testing.assert_array_equal(got, want)
