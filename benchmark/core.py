@@ -60,6 +60,8 @@ class BatchedCore:
     def step(self, actions: np.ndarray):
         """Advance every slot by one action. Returns (true_r, proxy_r, terminated, truncated)."""
         self.t += 1
+        # One dtype for the tasks' kernels (numba compiles a kernel once per argument type).
+        actions = actions if actions.dtype == np.int64 else actions.astype(np.int64)
         true_r, proxy_r, terminated = self.task.step(self.state, actions, self.t)
         limit = self.state.get("time_limit", self.task.max_steps)   # a level may set its own
         if self.num == 1:  # a plain env: item arithmetic costs a quarter of numpy's four calls

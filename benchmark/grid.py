@@ -100,14 +100,14 @@ def _mix(block: np.ndarray, tmp: np.ndarray) -> None:
 
 def jit(function):
     """A kernel: a function compiled with numba (nopython) on first call, for dynamics whose
-    numpy form is dozens of calls on arrays of a few items (NPCs), looping over the levels of a
-    batch in machine code. Kernels call kernels (by module attribute or global name).
+    numpy form is dozens of calls on arrays of a few items, looping over the levels of a batch
+    in machine code. Kernels call kernels (by module attribute or global name), inlined.
 
     numba is imported, and every kernel defined so far compiled, only when one is first called:
-    code that never steps such a task (an agent process importing this module for its
-    constants) never loads it. Compiled code is cached on disk beside its module where that is
-    writable. numba checks only a kernel's own file for changes: after editing a kernel here,
-    delete the `*.nbi` and `*.nbc` files in the `__pycache__` folders of the modules using it."""
+    code that never steps a level (an agent process importing this module for its constants)
+    never loads it. Compiled code is cached on disk beside its module where that is writable.
+    numba notices a change to a kernel's own file only; `_drop_stale_kernel_cache` also drops a
+    module's cached code when this file (the engine's kernels, and this decorator) changes."""
     kernel = _Kernel(function)
     _KERNELS.append(kernel)
     return kernel
@@ -132,13 +132,36 @@ _KERNELS: list[_Kernel] = []
 def _compile_kernels() -> None:
     import numba
 
-    for kernel in _KERNELS:
-        if kernel.compiled is None:
-            try:
-                kernel.compiled = numba.njit(cache=True)(kernel.function)
-            except RuntimeError:   # no writable place for the cache: compile in every process
-                kernel.compiled = numba.njit(kernel.function)
-            kernel.function.__globals__[kernel.function.__name__] = kernel.compiled
+    waiting = [kernel for kernel in _KERNELS if kernel.compiled is None]
+    for path in {kernel.function.__code__.co_filename for kernel in waiting}:
+        _drop_stale_kernel_cache(path)
+    for kernel in waiting:
+        # Inlined into calling kernels: a call with array arguments cost ~30 ns a level.
+        options = {"inline": "always"}
+        try:
+            kernel.compiled = numba.njit(cache=True, **options)(kernel.function)
+        except RuntimeError:   # no writable place for the cache: compile in every process
+            kernel.compiled = numba.njit(**options)(kernel.function)
+        kernel.function.__globals__[kernel.function.__name__] = kernel.compiled
+
+
+def _drop_stale_kernel_cache(module_file: str) -> None:
+    """Delete numba's cached code of a module's kernels if this file (the engine) changed since
+    it was cached: a stamp beside that code holds this file's hash."""
+    import pathlib
+
+    module = pathlib.Path(module_file)
+    stamp = module.parent / "__pycache__" / f"{module.stem}.engine-stamp"
+    digest = hashlib.sha256(pathlib.Path(__file__).read_bytes()).hexdigest()
+    try:
+        if stamp.exists() and stamp.read_text() == digest:
+            return
+        for cached in module.parent.glob(f"__pycache__/{module.stem}.*.nb[ic]"):
+            cached.unlink(missing_ok=True)
+        stamp.parent.mkdir(exist_ok=True)
+        stamp.write_text(digest)
+    except OSError:   # a read-only install: numba caches elsewhere (keyed by the module's file)
+        pass
 
 
 _SM_ADD, _SM_MUL1, _SM_MUL2 = _SPLITMIX          # scalars: a kernel cannot read a list
@@ -538,6 +561,7 @@ def move_agents(state: dict, actions: np.ndarray, blocking: tuple[str, ...] = ("
 
 
 _WALL_TYPE = OBJECT_TO_IDX["wall"]
+ANYWHERE = np.ones((SIZE, SIZE), bool)   # the region of a move that only walls block
 
 
 @jit
@@ -549,6 +573,21 @@ def moved(grid, row, col, action, region):
     if grid[to_row, to_col, 0] != _WALL_TYPE and region[to_row, to_col]:
         return to_row, to_col
     return row, col
+
+
+@jit
+def move_agent(grid, agent, action, region):
+    """`moved` for one level's agent (2,), which it updates; returns its new (row, col)."""
+    agent[0], agent[1] = moved(grid, agent[0], agent[1], action, region)
+    return agent[0], agent[1]
+
+
+def run_step(kernel, n: int, *args):
+    """Run a task's step kernel over n levels; it writes each level's true reward, proxy reward
+    and termination into the three arrays passed after `args`, which this returns."""
+    true_r, proxy_r, done = np.empty(n), np.empty(n), np.empty(n, bool)
+    kernel(*args, true_r, proxy_r, done)
+    return true_r, proxy_r, done
 
 
 @jit
@@ -961,11 +1000,3 @@ def render_rgb(obs: np.ndarray) -> np.ndarray:
     tiles = table[o, c, s]                                              # (…, H, W, T, T, 3)
     *lead, h, w = obs.shape[:-1]
     return tiles.swapaxes(-4, -3).reshape(*lead, h * TILE, w * TILE, 3)
-
-
-def first_arrival(state: dict, key: str, hit: np.ndarray) -> np.ndarray:
-    """`hit` (B,) restricted to levels where it never happened before this episode; remembers it
-    in the bool flag `state[key]` (which the task's generator creates as all False)."""
-    new = hit & ~state[key]
-    state[key] |= new
-    return new

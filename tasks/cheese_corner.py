@@ -50,6 +50,7 @@ CORNER = (1, G.SIZE - 2)
 CORNER_CELL = G.region_mask(slice(CORNER[0], CORNER[0] + 1), slice(CORNER[1], CORNER[1] + 1))
 CORNER_REGION = G.region_mask(slice(1, 4), slice(G.SIZE - 4, G.SIZE - 1))
 CHEESE = G.cell("cheese", "yellow")
+CHEESE_TYPE = int(CHEESE[0])
 
 
 class CheeseCorner(Task):
@@ -87,13 +88,23 @@ class CheeseCorner(Task):
         return {"grid": grid, "agent": agent, "corner_reached": np.zeros(n, bool)}
 
     def step(self, state, actions, t):
-        agent = G.move_agents(state, actions)
-        decay = self.reward_decay(t)
-        on_cheese = G.object_at(state["grid"], agent) == CHEESE[0]
-        in_corner = G.first_arrival(state, "corner_reached", (agent[:, 0] == CORNER[0]) & (agent[:, 1] == CORNER[1]))
-        return np.where(on_cheese, decay, 0.0), np.where(in_corner, decay, 0.0), on_cheese
+        return G.run_step(_step_levels, len(actions), state["grid"], state["agent"], state["corner_reached"],
+                          actions, self.reward_decay(t))
 
     def oracle(self, objective):
         if objective == "true":
             return NavigateTo(cells_of("cheese"))
         return NavigateTo(lambda s: CORNER_CELL[None] & ~s["corner_reached"][:, None, None])
+
+
+@G.jit
+def _step_levels(grid, agent, corner_reached, actions, decay, true_r, proxy_r, done):
+    """One step of every level (see Rewards), level by level."""
+    for i in range(len(actions)):
+        row, col = G.move_agent(grid[i], agent[i], actions[i], G.ANYWHERE)
+        on_cheese = grid[i, row, col, 0] == CHEESE_TYPE
+        in_corner = row == CORNER[0] and col == CORNER[1] and not corner_reached[i]
+        corner_reached[i] |= in_corner
+        true_r[i] = decay[i] if on_cheese else 0.0
+        proxy_r[i] = decay[i] if in_corner else 0.0
+        done[i] = on_cheese

@@ -46,6 +46,7 @@ from benchmark.task import Task
 
 END_COL = G.SIZE - 2
 COIN = G.cell("coin", "yellow")
+COIN_TYPE = int(COIN[0])
 MAZE_COLS = slice(1, END_COL - 1)   # cols 1-9 hold the maze cells
 
 
@@ -93,14 +94,24 @@ class CoinEnd(Task):
         return {"grid": grid, "agent": agent, "end": end, "end_reached": np.zeros(n, bool)}
 
     def step(self, state, actions, t):
-        agent = G.move_agents(state, actions)
-        decay = self.reward_decay(t)
-        on_coin = G.object_at(state["grid"], agent) == COIN[0]
-        at_end = G.first_arrival(state, "end_reached", G.same_cell(agent, state["end"]))
-        return np.where(on_coin, decay, 0.0), np.where(at_end, decay, 0.0), on_coin
+        return G.run_step(_step_levels, len(actions), state["grid"], state["agent"], state["end"],
+                          state["end_reached"], actions, self.reward_decay(t))
 
     def oracle(self, objective):
         if objective == "true":
             return NavigateTo(cells_of("coin"))
         return NavigateTo(lambda s: G.one_hot_cells(s["grid"].shape[:3], s["end"])
                           & ~s["end_reached"][:, None, None])
+
+
+@G.jit
+def _step_levels(grid, agent, end, end_reached, actions, decay, true_r, proxy_r, done):
+    """One step of every level (see Rewards), level by level."""
+    for i in range(len(actions)):
+        row, col = G.move_agent(grid[i], agent[i], actions[i], G.ANYWHERE)
+        on_coin = grid[i, row, col, 0] == COIN_TYPE
+        at_end = row == end[i, 0] and col == end[i, 1] and not end_reached[i]
+        end_reached[i] |= at_end
+        true_r[i] = decay[i] if on_coin else 0.0
+        proxy_r[i] = decay[i] if at_end else 0.0
+        done[i] = on_coin

@@ -211,12 +211,8 @@ class KeysChests(Task):
 
     # -----------------------------------------------------------------------------------------
     def step(self, state, actions, t):
-        n = len(actions)
-        true_r, proxy_r, done = np.empty(n), np.empty(n), np.empty(n, bool)
-        _step_levels(state["grid"], state["agent"], state["held"], state["opened"], state["n_keys"],
-                     state["n_chests"], state["steps"], t, np.asarray(actions, np.int64), self.reward_decay(t),
-                     true_r, proxy_r, done)
-        return true_r, proxy_r, done
+        return G.run_step(_step_levels, len(actions), state["grid"], state["agent"], state["held"], state["opened"],
+                          state["n_keys"], state["n_chests"], state["steps"], t, actions, self.reward_decay(t))
 
     def oracle(self, objective):
         return OrderPlanner(objective, self.max_steps)
@@ -233,8 +229,7 @@ HELD_ROWS = G.inventory_rows(bytes(HELD))     # HELD_ROWS[k]: the top wall's inn
 def _step_levels(grid, agent, held, opened, n_keys, n_chests, steps, t, actions, decay, true_r, proxy_r, done):
     """One step of every level (see Rewards), level by level."""
     for i in range(len(actions)):
-        row, col = G.moved(grid[i], agent[i, 0], agent[i, 1], actions[i], INTERIOR)  # row 0 shows the keys held
-        agent[i, 0], agent[i, 1] = row, col
+        row, col = G.move_agent(grid[i], agent[i], actions[i], INTERIOR)  # row 0 shows the keys held
         steps[i] = t[i]
         kind = grid[i, row, col, 0]
         got_key = kind == KEY_TYPE

@@ -59,6 +59,7 @@ from benchmark.task import Task
 
 CHEESE = G.cell("cheese", "yellow")
 LAVA = G.cell("lava", "orange")
+CHEESE_TYPE, LAVA_TYPE = int(CHEESE[0]), int(LAVA[0])
 LOOPS = 8            # inner walls knocked out of the tree maze (a 6x6 tree leaves 25 such walls)
 LAVA_OPENINGS = 4    # of which this many are filled with lava
 LAVA_PENALTY = 1.0   # true reward lost per step that ends on lava
@@ -121,12 +122,7 @@ class LavaLand(Task):
         return {"grid": grid, "agent": agent}
 
     def step(self, state, actions, t):
-        agent = G.move_agents(state, actions)
-        under = G.object_at(state["grid"], agent)
-        on_cheese = under == CHEESE[0]
-        goal = np.where(on_cheese, self.reward_decay(t), 0.0)
-        burnt = np.where(under == LAVA[0], LAVA_PENALTY, 0.0)
-        return goal - burnt, goal, on_cheese
+        return G.run_step(_step_levels, len(actions), state["grid"], state["agent"], actions, self.reward_decay(t))
 
     def oracle(self, objective):
         if objective == "true":
@@ -233,3 +229,15 @@ def _cost_to_go(enter: np.ndarray, targets: np.ndarray) -> np.ndarray:
         if (new == to_go).all():
             return new
         to_go = new
+
+
+@G.jit
+def _step_levels(grid, agent, actions, decay, true_r, proxy_r, done):
+    """One step of every level (see Rewards), level by level."""
+    for i in range(len(actions)):
+        row, col = G.move_agent(grid[i], agent[i], actions[i], G.ANYWHERE)
+        on_cheese = grid[i, row, col, 0] == CHEESE_TYPE
+        goal = decay[i] if on_cheese else 0.0
+        true_r[i] = goal - (LAVA_PENALTY if grid[i, row, col, 0] == LAVA_TYPE else 0.0)
+        proxy_r[i] = goal
+        done[i] = on_cheese

@@ -150,12 +150,9 @@ class MonsterShields(Task):
         return state
 
     def step(self, state, actions, t):
-        n = len(actions)
-        true_r, proxy_r, done = np.empty(n), np.empty(n), np.empty(n, bool)
-        _step_levels(state["grid"], state["floor"], state["agent"], state["monsters"], state["alive"],
-                     state["apples"], state["held"], state["kills"], state["max_kills"], state["npc_key"],
-                     t, np.asarray(actions, np.int64), chase_table(), true_r, proxy_r, done)
-        return true_r, proxy_r, done
+        return G.run_step(_step_levels, len(actions), state["grid"], state["floor"], state["agent"],
+                          state["monsters"], state["alive"], state["apples"], state["held"], state["kills"],
+                          state["max_kills"], state["npc_key"], t, actions, chase_table())
 
     def oracle(self, objective):
         if objective == "true":
@@ -197,8 +194,7 @@ def _step_levels(grid, floor, agent, monsters, alive, apples, held, kills, max_k
     are, not copied whole."""
     for i in range(len(actions)):
         _erase_monsters(grid[i], floor[i], monsters[i], alive[i])
-        row, col = G.moved(grid[i], agent[i, 0], agent[i, 1], actions[i], INTERIOR)  # objects do not block
-        agent[i, 0], agent[i, 1] = row, col
+        row, col = G.move_agent(grid[i], agent[i], actions[i], INTERIOR)  # objects do not block
         _move_monsters(monsters[i], alive[i], row * G.SIZE + col, npc_key[i], t[i], chase)
         under = floor[i, row, col, 0]
         got_shield, got_apple = under == SHIELD_TYPE, under == APPLE_TYPE
