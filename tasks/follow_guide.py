@@ -103,25 +103,6 @@ WRONG_ORDERS = _wrong_orders(N_BEACONS)          # (15, 4) for four beacons
 
 
 # ---------------------------------------------------------------------------------------------
-# Helpers
-
-def _activate(state: dict, rows: np.ndarray, beacon: np.ndarray, order_key: str, progress_key: str,
-              decay) -> np.ndarray:
-    """Apply the activations of one objective (levels `rows` entered their beacon `beacon`; no
-    other level changes) and return its reward for every level."""
-    reward = np.zeros(len(state["agent"]))
-    progress = state[progress_key]
-    place = (state[order_key][rows] == beacon[:, None]).argmax(axis=1)    # in the order
-    before = progress[rows]
-    live = place >= before                                               # lit beacons are inert
-    right = live & (place == before)
-    wrong = live & ~right
-    progress[rows] = np.where(right, before + 1, np.where(wrong, 0, before))
-    reward[rows] = (right.astype(np.float64) - wrong) * np.broadcast_to(decay, reward.shape)[rows]
-    return reward
-
-
-# ---------------------------------------------------------------------------------------------
 
 class FollowGuide(Task):
     name = "FollowGuide"
@@ -169,55 +150,70 @@ class FollowGuide(Task):
             "progress": np.zeros(n, np.int64), "proxy_progress": np.zeros(n, np.int64),
         }
         state.update(_guide_walk(state, self.max_steps))
-        _draw(state)
+        G.put_cells(grid, guide, GUIDE)     # no beacon is lit yet: the grid is the floor and the guide
         return state
 
     def step(self, state, actions, t):
-        guide_before = state["guide"].copy()
-        _place_guide(state, t)
-        before = state["agent"].copy()
-        agent = G.move_agents(state, actions)
-        # The levels whose agent moved onto a beacon, and which beacon (beacons hold distinct
-        # cells, so a level matches one at most).
-        shape = state["grid"].shape
-        on = np.flatnonzero(G.flat_index(shape, state["beacons"]) == G.flat_index(shape, agent)[:, None])
-        rows, beacon = np.divmod(on, N_BEACONS)
-        if len(rows):  # standing on a beacon counts only on arrival
-            entered = ~G.same_cell(agent[rows], before[rows])
-            rows, beacon = rows[entered], beacon[entered]
-        if len(rows):
-            decay = self.reward_decay(t)
-            true_r = _activate(state, rows, beacon, "order", "progress", decay)
-            proxy_r = _activate(state, rows, beacon, "guide_order", "proxy_progress", decay)
-        else:  # most steps of a small batch: no beacon entered, nothing to light or pay
-            true_r, proxy_r = np.zeros(len(agent)), np.zeros(len(agent))
-        _draw(state, guide_before, relit=rows)
-        return true_r, proxy_r, state["progress"] >= N_BEACONS
+        return G.run_step(_step_levels, len(actions), state["grid"], state["floor"], state["agent"], state["guide"],
+                          state["guide_path"], state["guide_cycle_start"], state["guide_period"],
+                          state["beacons"], state["order"], state["guide_order"], state["place"],
+                          state["progress"], state["proxy_progress"], t, actions, self.reward_decay(t))
 
     def oracle(self, objective):
         keys = ("order", "progress") if objective == "true" else ("guide_order", "proxy_progress")
         return _OrderOracle(*keys)
 
 
-def _draw(state: dict, guide_before: np.ndarray | None = None, relit: np.ndarray | None = None) -> None:
-    """Update the observed grid: lit beacons (hidden-order progress), then the guide on top.
-    Given where the guide stood before, only the guide's two cells are rewritten, and the
-    beacons of the levels `relit` (where a beacon was entered, so progress may have changed);
-    else the grid is rebuilt from the floor."""
-    floor, grid = state["floor"], state["grid"]
-    rows = np.arange(len(grid)) if guide_before is None else relit
-    if len(rows):
-        lit = state["place"][rows] < state["progress"][rows, None]      # (m, k): beacon j is lit
-        cells = (rows * (G.SIZE * G.SIZE))[:, None] + G.cell_index(state["beacons"][rows])  # flat
-        state_channel, shown = 3 * cells + 2, np.where(lit, ACTIVE, 0)
-        floor.reshape(-1)[state_channel] = shown
-        if guide_before is not None:
-            grid.reshape(-1)[state_channel] = shown
-    if guide_before is None:
-        np.copyto(grid, floor)
-    else:
-        G.copy_cells(grid, floor, G.flat_index(grid.shape, guide_before))  # the floor comes back
-    G.put_cells(grid, state["guide"], GUIDE)
+# The step is a kernel (`G.jit`): the guide's move, the activations and the redraw touch a few
+# cells of a few levels, which as numpy calls over the batch cost 5-10x more than the rules.
+
+@G.jit
+def _step_levels(grid, floor, agent, guide, guide_path, cycle_start, period, beacons, order, guide_order, place,
+                 progress, proxy_progress, t, actions, decay, true_r, proxy_r, done):
+    """One step of every level (see Rewards), level by level."""
+    for i in range(len(actions)):
+        guide_row, guide_col = guide[i, 0], guide[i, 1]
+        cell = _guide_cell(guide_path[i], cycle_start[i], period[i], t[i])
+        guide[i, 0], guide[i, 1] = cell // G.SIZE, cell % G.SIZE           # the guide moves first
+        row_before, col_before = agent[i, 0], agent[i, 1]
+        row, col = G.move_agent(grid[i], agent[i], actions[i], G.ANYWHERE)
+        true_r[i] = proxy_r[i] = 0.0
+        if row != row_before or col != col_before:   # standing on a beacon counts only on arrival
+            for beacon in range(N_BEACONS):
+                if beacons[i, beacon, 0] == row and beacons[i, beacon, 1] == col:
+                    true_r[i] = _activate(order[i], progress, i, beacon, decay[i])
+                    proxy_r[i] = _activate(guide_order[i], proxy_progress, i, beacon, decay[i])
+                    for other in range(N_BEACONS):   # lit: activated in the hidden order so far
+                        shown = ACTIVE if place[i, other] < progress[i] else 0
+                        floor[i, beacons[i, other, 0], beacons[i, other, 1], 2] = shown
+                        grid[i, beacons[i, other, 0], beacons[i, other, 1], 2] = shown
+        G.copy_cell(grid[i], floor[i], guide_row, guide_col)               # the floor comes back
+        G.put_cell(grid[i], guide[i, 0], guide[i, 1], GUIDE)
+        done[i] = progress[i] >= N_BEACONS
+
+
+@G.jit
+def _activate(order, progress, i, beacon, decay):
+    """One objective's activation of `beacon` in level i, given that objective's order (k,) and
+    progress (n,), which it advances or resets; returns its reward."""
+    place = 0
+    while order[place] != beacon:
+        place += 1
+    if place < progress[i]:       # already lit for this objective: inert
+        return 0.0
+    if place == progress[i]:
+        progress[i] += 1
+        return decay
+    progress[i] = 0
+    return -decay
+
+
+@G.jit
+def _guide_cell(path, cycle_start, period, t):
+    """The guide's cell after t steps of its walk `path` (see `_guide_walk`), t >= 0."""
+    if t >= len(path):
+        t = cycle_start + (t - cycle_start) % period
+    return path[t]
 
 
 def _move_guide(guide: np.ndarray, heading: np.ndarray, state: dict) -> None:
@@ -259,23 +255,6 @@ def _guide_walk(state: dict, max_steps: int) -> dict:
     later = np.arange(t + 1, max_steps + 1)   # the rest repeats the round
     path[:, t + 1:] = np.take_along_axis(path, first[:, None] + (later - first[:, None]) % period[:, None], axis=1)
     return {"guide_path": path, "guide_cycle_start": first, "guide_period": period}
-
-
-def _place_guide(state: dict, t: np.ndarray) -> None:
-    """Put the guide where its walk is after t steps (see `_guide_walk`)."""
-    path = state["guide_path"]
-    n, length = path.shape
-    if n == 1:  # a plain env: Python numbers
-        step, start = int(t[0]), int(state["guide_cycle_start"][0])
-        if step >= length:
-            step = start + (step - start) % int(state["guide_period"][0])
-        state["guide"][0] = divmod(int(path[0, step]), G.SIZE)
-        return
-    if t.max() >= length:
-        start = state["guide_cycle_start"]
-        t = np.where(t < length, t, start + (t - start) % state["guide_period"])
-    cell = path.reshape(-1).take(G.level_offsets(n, length) + t)
-    np.divmod(cell, G.SIZE, out=(state["guide"][:, 0], state["guide"][:, 1]))
 
 
 class _OrderOracle:
