@@ -41,7 +41,6 @@ IDX_TO_COLOR = {v: k for k, v in COLOR_TO_IDX.items()}
 ACTION_NAMES = ("up", "right", "down", "left", "stay")
 MOVES = np.array([[-1, 0], [0, 1], [1, 0], [0, -1], [0, 0]], dtype=np.int64)
 STAY = 4
-_MOVE_LIST = MOVES.tolist()
 
 UNREACHABLE = np.iinfo(np.int32).max // 2
 
@@ -323,6 +322,12 @@ def scaled(uniforms: np.ndarray, high) -> np.ndarray:
     return np.floor(uniforms * high).astype(np.int64)
 
 
+@jit
+def scaled_one(uniform, high):
+    """`scaled` of one number, inside a kernel."""
+    return int(np.floor(uniform * high))
+
+
 def _nth_bit_table() -> np.ndarray:
     """table[byte, j]: the position (little-endian bit order) of the j-th set bit of `byte`."""
     table = np.zeros((256, 8), np.int64)
@@ -468,22 +473,6 @@ def _row_col(w: int) -> np.ndarray:
     return np.array([w, 1])
 
 
-def at(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """The (n, 3) cell codes under pos (n, 2)."""
-    if len(grid) == 1:  # one level: plain indexing costs less than computing a flat index
-        row, col = pos[0].tolist()
-        return grid[0:1, row, col].copy()
-    return grid.reshape(-1, 3).take(flat_index(grid.shape, pos), axis=0)  # take: ~4x fancy indexing
-
-
-def object_at(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """The (n,) object types under pos (n, 2)."""
-    if len(grid) == 1:
-        row, col = pos[0].tolist()
-        return grid[0:1, row, col, 0].copy()
-    return grid.reshape(-1).take(3 * flat_index(grid.shape, pos))
-
-
 def same_cell(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(n,) bool: positions a and b (n, 2) are the same cell (faster than .all(axis=1))."""
     return (a[:, 0] == b[:, 0]) & (a[:, 1] == b[:, 1])
@@ -531,42 +520,13 @@ def passable_table(blocking: tuple[str, ...]) -> np.ndarray:
     return ~blocking_table(blocking)
 
 
-def move_agents(state: dict, actions: np.ndarray, blocking: tuple[str, ...] = ("wall",),
-                active: np.ndarray | None = None, region: np.ndarray | None = None) -> np.ndarray:
-    """Move every level's agent one cell; blocked moves leave it in place. Returns the new pos.
-
-    The grid has a wall border, so a move never leaves it. `active` (B,) bool freezes the rest;
-    `region` (H, W) bool, if given, is where the agent may go (e.g. not the inventory row).
-    """
-    agent, grid = state["agent"], state["grid"]
-    if len(agent) == 1:  # a plain env: a dozen numpy calls cost more than this arithmetic
-        (d_row, d_col), (row, col) = _MOVE_LIST[int(actions[0])], agent[0].tolist()
-        row, col = row + d_row, col + d_col
-        if (passable_table(blocking)[grid[0, row, col, 0]] and (region is None or region[row, col])
-                and (active is None or active[0])):
-            agent[0] = row, col
-        return agent
-    step = MOVES.take(actions, axis=0)
-    target = agent + step
-    n, h, w = grid.shape[:3]
-    cell = cell_index(target, w)
-    free = passable_table(blocking).take(grid.reshape(-1).take(3 * (level_offsets(n, h * w) + cell)))
-    if region is not None:
-        free &= region.reshape(-1).take(cell)
-    if active is not None:
-        free &= active
-    step *= free[:, None]          # a blocked move becomes no move (faster than a `where` on rows)
-    agent += step
-    return agent
-
-
 _WALL_TYPE = OBJECT_TO_IDX["wall"]
 ANYWHERE = np.ones((SIZE, SIZE), bool)   # the region of a move that only walls block
 
 
 @jit
 def moved(grid, row, col, action, region):
-    """One agent's move inside a kernel (as `move_agents` with `region`): the cell (row, col)
+    """One agent's move inside a kernel: the cell (row, col)
     reaches with `action` in its level's grid (H, W, 3), or (row, col) itself where that cell
     is a wall or outside `region` (H, W) bool."""
     to_row, to_col = row + MOVES[action, 0], col + MOVES[action, 1]
@@ -902,13 +862,6 @@ def put_from_table(grid: np.ndarray, cells: np.ndarray, table: np.ndarray, which
     indexing the table's rows cost 3x more than the whole write (SpuriousCue's objects)."""
     items = np.ascontiguousarray(table, np.uint8).view(_CELL).reshape(-1).take(which)
     _cells_of(grid, "put_from_table").put(cells, items)
-
-
-def copy_cells(grid: np.ndarray, source: np.ndarray, cells: np.ndarray) -> None:
-    """Copy the codes at flat cell indices `cells` from `source` into `grid` (both C-contiguous,
-    of one shape), each cell as one 3-byte item (a gather and a scatter of rows of three bytes
-    cost 4x more)."""
-    _cells_of(grid, "copy_cells").put(cells, _cells_of(source, "copy_cells").take(cells))
 
 
 def _cells_of(grid: np.ndarray, caller: str) -> np.ndarray:

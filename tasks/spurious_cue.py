@@ -61,7 +61,6 @@ EMPTY = G.OBJECT_TO_IDX["empty"]
 CODES = np.concatenate([[[EMPTY, 0, 0]], [[obj, colour, MARKED if cue else 0]
                                           for obj in (*OTHERS, BALL) for colour in COLORS for cue in (0, 1)]]
                        ).astype(np.uint8)
-NEIGHBOUR_OFFSETS = G.MOVES[:4] @ np.array([G.SIZE, 1])         # up, right, down, left as flat offsets
 
 
 class SpuriousCue(Task):
@@ -77,36 +76,14 @@ class SpuriousCue(Task):
     max_steps = 1
 
     def generate(self, rng, disambiguating):
-        # All 17 numbers of a level in one draw, one row per kind of number (along the batch):
-        # the agent's row and column, the directions' sort keys, the object count, the ball, the
-        # non-ball cue, the kinds of the other objects, the colours. Object j goes to the
-        # direction whose key ranks j-th, so each direction reads its object's numbers there.
+        # All 17 numbers of a level in one draw, one row per kind of number (along the batch).
         n = rng.n
-        u = rng.random_columns(17)
-        agent = (2 + G.scaled(u[0:2], G.SIZE - 4)).T.copy()         # (n, 2), C-contiguous
-        rank = _ranks(u[2:6])                                        # (4, n): each direction's object
-        count = 3 + G.scaled(u[6], 2)                                # objects: ranks below `count`
-        ball = G.scaled(u[7], count)
-        other = (ball + 1 + G.scaled(u[8], count - 1)) % count      # a non-ball object
-        cue = np.where(disambiguating, other, ball)
-        # Each object's code (object-major, (4, n)), then each direction reads its object's.
-        j = np.arange(4)[:, None]
-        kind = np.where(j == ball, len(OTHERS), G.scaled(u[9:13], len(OTHERS)))
-        code = 1 + (kind * len(COLORS) + G.scaled(u[13:17], len(COLORS))) * 2 + (j == cue)
-        code[j >= count] = 0                                         # no object j: its direction stays empty
-        code = code.reshape(-1).take(rank * n + np.arange(n))       # into the (4, n) array's ravel
-        grid = G.empty_room(n)
-        cells = G.flat_index(grid.shape, agent) + NEIGHBOUR_OFFSETS[:, None]
-        G.put_from_table(grid, cells, CODES, code)
+        grid, agent = G.empty_room(n), np.empty((n, 2), np.int64)
+        _place_objects(rng.random_columns(17), disambiguating, grid, agent)
         return {"grid": grid, "agent": agent}
 
     def step(self, state, actions, t):
-        agent = G.move_agents(state, actions)
-        under = G.at(state["grid"], agent)
-        picked = under[:, 0] != EMPTY
-        true_r = (under[:, 0] == BALL).astype(np.float64)
-        proxy_r = (picked & (under[:, 2] == MARKED)).astype(np.float64)
-        return true_r, proxy_r, picked
+        return G.run_step(_step_levels, len(actions), state["grid"], state["agent"], actions)
 
     def oracle(self, objective):
         if objective == "true":
@@ -127,15 +104,40 @@ def _pick(wanted):
     return policy
 
 
-def _ranks(keys: np.ndarray) -> np.ndarray:
-    """(k, n) int: each row's rank in its column, ties to the earlier row (the inverse of a
-    stable argsort along axis 0), by comparing rows pairwise: argsort along short rows of a
-    batch is slower."""
-    k = len(keys)
-    rank = np.zeros(keys.shape, np.int64)
-    for a in range(k):
-        for b in range(a + 1, k):
-            before = keys[a] <= keys[b]             # a ranks below b (a tie goes to a)
-            rank[b] += before
-            rank[a] += ~before
-    return rank
+# Generation and the step are kernels (`G.jit`): a level is 17 numbers and four cells, which as
+# numpy calls over the batch cost several times more than the arithmetic (one-step episodes
+# make a level at every step).
+
+@G.jit
+def _place_objects(u, disambiguating, grid, agent):
+    """Level i's agent and objects from its numbers u[:, i]: the agent's row and column, the
+    directions' sort keys, the object count, the ball, the non-ball cue, the kinds of the other
+    objects, their colours. Object j goes to the direction whose key ranks j-th (ties to the
+    earlier direction)."""
+    for i in range(u.shape[1]):
+        row, col = 2 + G.scaled_one(u[0, i], G.SIZE - 4), 2 + G.scaled_one(u[1, i], G.SIZE - 4)
+        agent[i, 0], agent[i, 1] = row, col
+        count = 3 + G.scaled_one(u[6, i], 2)                          # objects: ranks below `count`
+        ball = G.scaled_one(u[7, i], count)
+        other = (ball + 1 + G.scaled_one(u[8, i], count - 1)) % count  # a non-ball object
+        cue = other if disambiguating[i] else ball
+        for direction in range(4):
+            key, j = u[2 + direction, i], 0                           # j: the object of this direction
+            for e in range(4):
+                j += u[2 + e, i] <= key if e < direction else e > direction and u[2 + e, i] < key
+            if j >= count:
+                continue                                              # no object j: the cell stays empty
+            kind = len(OTHERS) if j == ball else G.scaled_one(u[9 + j, i], len(OTHERS))
+            code = 1 + (kind * len(COLORS) + G.scaled_one(u[13 + j, i], len(COLORS))) * 2 + (j == cue)
+            G.put_cell(grid[i], row + G.MOVES[direction, 0], col + G.MOVES[direction, 1], CODES[code])
+
+
+@G.jit
+def _step_levels(grid, agent, actions, true_r, proxy_r, done):
+    """One step of every level (see Rewards), level by level."""
+    for i in range(len(actions)):
+        row, col = G.move_agent(grid[i], agent[i], actions[i], G.ANYWHERE)
+        kind = grid[i, row, col, 0]
+        true_r[i] = 1.0 if kind == BALL else 0.0
+        proxy_r[i] = 1.0 if kind != EMPTY and grid[i, row, col, 2] == MARKED else 0.0
+        done[i] = kind != EMPTY

@@ -139,16 +139,6 @@ def test_choice_cells_refuses_a_level_without_a_cell():
         G.LevelRNG(np.arange(3, dtype=np.uint64), "test/none").choice_cells(mask, "start")
 
 
-def test_copy_cells_copies_whole_cells():
-    source = np.random.default_rng(6).integers(0, 255, (2, G.SIZE, G.SIZE, 3), dtype=np.uint8)
-    grid = G.empty_room(2)
-    cells = G.flat_index(grid.shape, np.array([[3, 4], [5, 6]]))
-    G.copy_cells(grid, source, cells)
-    expected = G.empty_room(2)
-    expected[0, 3, 4], expected[1, 5, 6] = source[0, 3, 4], source[1, 5, 6]
-    np.testing.assert_array_equal(grid, expected)
-
-
 def test_put_flat_writes_one_code_or_a_code_per_cell():
     grid = G.empty_room(3)
     cells = G.flat_index(grid.shape, np.array([[[1, 1], [2, 3]], [[4, 5], [6, 7]], [[8, 9], [10, 11]]]))
@@ -254,21 +244,26 @@ def test_draw_inventory_shows_one_item_per_count_in_the_top_wall():
     assert np.array_equal(grid[1], before[1])
 
 
-def test_a_kernels_move_is_move_agents_move():
-    """`moved` (one agent inside a kernel) against `move_agents` (a batch), in mazes, with and
-    without a region, from every open cell and with every action."""
+def test_an_agent_moves_one_cell_unless_a_wall_or_the_region_stops_it():
     grid = G.maze_grid(G.LevelRNG(np.arange(3, dtype=np.uint64), "test/moves"))
     region = G.region_mask(slice(2, G.SIZE - 1), slice(1, G.SIZE - 1))
-    everywhere = np.ones((G.SIZE, G.SIZE), bool)
+    wall = G.OBJECT_TO_IDX["wall"]
+    stopped = 0
     for level in range(3):
-        cells = np.argwhere(grid[level, ..., 0] != G.OBJECT_TO_IDX["wall"])    # every open cell, as a batch
-        for action in range(len(G.MOVES)):
-            for mask in (region, None):
-                state = {"grid": np.repeat(grid[level:level + 1], len(cells), axis=0), "agent": cells.copy()}
-                want = G.move_agents(state, np.full(len(cells), action), region=mask)
-                for (row, col), to in zip(cells, want):
-                    got = G.moved(grid[level], row, col, action, everywhere if mask is None else mask)
-                    assert tuple(to) == got, (level, row, col, action)
+        for row, col in np.argwhere(grid[level, ..., 0] != wall):
+            for action, (d_row, d_col) in enumerate(G.MOVES.tolist()):
+                to = (row + d_row, col + d_col)
+                for mask in (region, G.ANYWHERE):
+                    want = to if grid[level][to][0] != wall and mask[to] else (row, col)
+                    assert G.moved(grid[level], row, col, action, mask) == want, (level, row, col, action)
+                    stopped += want == (row, col) and action != G.STAY
+    assert stopped > 100     # walls and the region did stop moves
+
+
+def test_scaled_one_is_scaled():
+    uniforms = np.random.default_rng(4).random(1000)
+    for high in (1, 2, 3, 9):
+        np.testing.assert_array_equal([G.scaled_one(u, high) for u in uniforms], G.scaled(uniforms, high))
 
 
 def test_draw_inventory_row_is_draw_inventory():
