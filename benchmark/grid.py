@@ -57,9 +57,6 @@ def cell(obj: str, color: str = "black", state: str = "none") -> np.ndarray:
 # arrays and kernels.
 _SPLITMIX_INT = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
 _SHIFTS_INT = (30, 27, 31)
-_SPLITMIX = [np.uint64(c) for c in _SPLITMIX_INT]
-_SHIFTS = [np.uint64(s) for s in _SHIFTS_INT]
-_BLOCK = 1 << 15
 _STREAM_STEP_INT = 0xD1B54A32D192ED03  # counter -> a level's stream position
 _FLOAT_SHIFT_INT = 11                  # the top 53 bits make a double in [0, 1)
 _STREAM_STEP, _FLOAT_SHIFT = np.uint64(_STREAM_STEP_INT), np.uint64(_FLOAT_SHIFT_INT)
@@ -72,29 +69,10 @@ def _splitmix64(x: np.ndarray) -> np.ndarray:
 
 
 def _splitmix64_inplace(x: np.ndarray) -> np.ndarray:
-    """`_splitmix64` overwriting x (uint64, C-contiguous), a block at a time with one scratch
-    array: a temporary array per operation made it 2-4x slower on batches of levels."""
-    x += _SPLITMIX[0]
-    flat = x.reshape(-1)
-    if flat.size <= _BLOCK:
-        _mix(flat, np.empty_like(flat))
-        return x
-    scratch = np.empty(_BLOCK, np.uint64)
-    for start in range(0, flat.size, _BLOCK):
-        block = flat[start:start + _BLOCK]
-        _mix(block, scratch[:block.size])
+    """`_splitmix64` overwriting x (uint64, C-contiguous), in one pass of a kernel (as numpy
+    calls, nine passes over the array)."""
+    _splitmix64_all(x.reshape(-1))
     return x
-
-
-def _mix(block: np.ndarray, tmp: np.ndarray) -> None:
-    np.right_shift(block, _SHIFTS[0], out=tmp)
-    block ^= tmp
-    block *= _SPLITMIX[1]
-    np.right_shift(block, _SHIFTS[1], out=tmp)
-    block ^= tmp
-    block *= _SPLITMIX[2]
-    np.right_shift(block, _SHIFTS[2], out=tmp)
-    block ^= tmp
 
 
 def jit(function):
@@ -163,8 +141,8 @@ def _drop_stale_kernel_cache(module_file: str) -> None:
         pass
 
 
-_SM_ADD, _SM_MUL1, _SM_MUL2 = _SPLITMIX          # scalars: a kernel cannot read a list
-_SM_SHIFT0, _SM_SHIFT1, _SM_SHIFT2 = _SHIFTS
+_SM_ADD, _SM_MUL1, _SM_MUL2 = (np.uint64(c) for c in _SPLITMIX_INT)
+_SM_SHIFT0, _SM_SHIFT1, _SM_SHIFT2 = (np.uint64(s) for s in _SHIFTS_INT)
 
 
 @jit
@@ -174,6 +152,12 @@ def splitmix64_one(x):
     x = (x ^ (x >> _SM_SHIFT0)) * _SM_MUL1
     x = (x ^ (x >> _SM_SHIFT1)) * _SM_MUL2
     return x ^ (x >> _SM_SHIFT2)
+
+
+@jit
+def _splitmix64_all(flat):
+    for j in range(len(flat)):
+        flat[j] = splitmix64_one(flat[j])
 
 
 @jit

@@ -223,9 +223,21 @@ def test_step_uniforms_of_a_level_alone_are_those_of_the_batch():
     assert len({round(x, 12) for x in G.step_uniforms(keys, np.zeros(9), 5).ravel()}) == 45
 
 
-def test_the_kernels_splitmix_wraps_as_the_arrays_do():
+def reference_splitmix64(x: int) -> int:
+    """SplitMix64's finaliser on a Python int, with explicit 64-bit wrapping."""
+    mask = (1 << 64) - 1
+    x = (x + 0x9E3779B97F4A7C15) & mask
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & mask
+    return x ^ (x >> 31)
+
+
+def test_splitmix_wraps_at_64_bits_in_kernels_and_on_arrays():
     x = np.array([0, 1, 2**63 - 1, 2**63, 2**64 - 1, 0x0123456789ABCDEF], np.uint64)
-    np.testing.assert_array_equal([G.splitmix64_one(v) for v in x], G._splitmix64(x))
+    want = [reference_splitmix64(int(v)) for v in x]
+    assert [int(G.splitmix64_one(v)) for v in x] == want
+    assert G._splitmix64(x).tolist() == want
+    assert G._splitmix64(x.reshape(2, 3)).reshape(-1).tolist() == want
 
 
 def test_draw_inventory_shows_one_item_per_count_in_the_top_wall():
