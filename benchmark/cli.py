@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -120,9 +122,7 @@ def cmd_score(args) -> int:
         warn("not running as root: the agent runs as your user and could read the salt file; "
              "official scoring with private seeds runs as root")
 
-    def terminate(signum, frame):
-        raise KeyboardInterrupt
-
+    terminate = _Terminate()
     try:
         previous = signal.signal(signal.SIGTERM, terminate)
     except ValueError:  # not the main thread
@@ -145,12 +145,42 @@ def cmd_score(args) -> int:
                 if res.get("status") != "ok":
                     status = _fail(f"{results['submission']['name']}: task {name} failed: {res.get('reason', '')}")
     except KeyboardInterrupt:
+        terminate.done()
         return _fail(f"interrupted while scoring {path}; its results.json was left as it was"
                      if path else "interrupted; nothing was written", 130)
     finally:
+        terminate.done()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return status
+
+
+class _Terminate:
+    """A SIGTERM handler that raises KeyboardInterrupt, and raises it again every 0.2 s (the
+    signal resent by a thread) until `done`: an exception raised while the main thread is in a C
+    callback (numba loading or compiling a kernel) is printed and dropped, and the scorer would
+    go on."""
+
+    def __init__(self):
+        self.handled, self.resender = threading.Event(), None
+
+    def __call__(self, signum, frame):
+        if self.handled.is_set():
+            return
+        if self.resender is None:
+            self.resender = threading.Thread(target=self._resend, args=(signum,), daemon=True)
+            self.resender.start()
+        raise KeyboardInterrupt
+
+    def _resend(self, signum):
+        while not self.handled.wait(0.2):
+            os.kill(os.getpid(), signum)
+
+    def done(self):
+        """Stop resending (any signal already sent is delivered: handled, it is ignored)."""
+        self.handled.set()
+        if self.resender is not None:
+            self.resender.join()
 
 
 def cmd_leaderboard(args) -> int:

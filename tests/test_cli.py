@@ -212,3 +212,27 @@ def test_speedtest_rejects_an_unknown_library(capsys):
     assert main(["speedtest", "--tasks", "RedDoor", "--batch", "2", "--seconds", "0.01", "--repeats", "1",
                  "--compare", "procgen"]) == 1
     assert "--compare procgen: not supported" in capsys.readouterr().err
+
+
+def test_a_dropped_sigterm_interrupt_is_raised_again():
+    """An exception raised in a C callback (numba loading a kernel) is printed and dropped: the
+    scorer's SIGTERM handler raises it again until the scorer has stopped."""
+    import signal
+    import time
+
+    from benchmark.cli import _Terminate
+
+    terminate = _Terminate()
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            try:
+                terminate(signal.SIGTERM, None)
+            except KeyboardInterrupt:
+                pass                  # dropped, as in a C callback
+            time.sleep(5)             # the handler raises again within 0.2 s
+        terminate.done()
+        terminate(signal.SIGTERM, None)   # once stopped, a late signal is ignored
+    finally:
+        terminate.done()
+        signal.signal(signal.SIGTERM, previous)
