@@ -814,8 +814,14 @@ def observe(state: dict, out: np.ndarray | None = None, rows: np.ndarray | None 
         out = grid if rows is not None else grid.copy()   # indexing by rows made a copy already
     else:
         np.copyto(out, grid)
-    put_cells(out, agent, AGENT_CODE)
+    _draw_agents(out, agent)
     return out
+
+
+@jit
+def _draw_agents(grid, agent):
+    for i in range(len(agent)):
+        put_cell(grid[i], agent[i, 0], agent[i, 1], AGENT_CODE)
 
 
 def put_cells(grid: np.ndarray, pos: np.ndarray, code: np.ndarray) -> None:
