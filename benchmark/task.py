@@ -9,8 +9,10 @@ episodes each split scores, and implements four things, all batched over levels:
                                                 an optional `time_limit` (n,) ends a level's
                                                 episodes earlier than `max_steps`
     step(state, actions, t) -> (true_r, proxy_r, terminated)
+                                                actions and t (n,) int64; every task's
+                                                step is a kernel (`grid.jit`) looping over
+                                                the levels, run by `grid.run_step`
     oracle(objective) -> policy                 'true' or 'proxy'; may read the state
-    (optionally) reset_extra / observe hooks via the grid engine
 
 Splits: `train` draws a disambiguating level with probability alpha (default 0), `heldout`
 always does. Level i of a split is a pure function of (task, split, seed_i).
@@ -51,7 +53,6 @@ class Task:
     misgeneralization: ClassVar[str] = ""  # what a misgeneralizing agent does on held-out levels
     max_steps: ClassVar[int]
     episodes: ClassVar[dict[str, int]] = {"train": 200, "heldout": 500}
-    blocking: ClassVar[tuple[str, ...]] = ("wall",)
 
     alpha: float = 0.0  # disambiguation fraction of the train split
 
