@@ -45,7 +45,7 @@ class BatchedCore:
             self.state = {k: np.array(v)[np.argsort(slots)] for k, v in levels.items()}
         elif len(slots) == self.num and (self.num == 1 or np.array_equal(slots, self._every_slot)):
             for key, value in levels.items():   # every slot in order (one-step tasks): a plain copy
-                if owned and value.flags.c_contiguous and value.flags.writeable:
+                if owned and takes(value):
                     self.state[key] = value
                 else:
                     np.copyto(self.state[key], value)
@@ -78,6 +78,12 @@ class BatchedCore:
     def observe(self, out: np.ndarray | None = None) -> np.ndarray:
         """The current observations, written into `out` or the core's own buffer (copy to keep)."""
         return G.observe(self.state, out=self.obs if out is None else out)
+
+
+def takes(value: np.ndarray) -> bool:
+    """Whether a load of owned levels into every slot, in order, takes this array of theirs
+    rather than copying it (and so drops the array it replaces)."""
+    return value.flags.c_contiguous and value.flags.writeable
 
 
 def take(levels: dict, index) -> dict:

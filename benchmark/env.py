@@ -27,7 +27,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from . import grid as G
-from .core import BatchedCore, LevelStream
+from .core import BatchedCore, LevelStream, takes
 from .task import SPLITS, get_task, registry
 
 OBSERVATION_SPACE = gym.spaces.Box(0, 255, (G.SIZE, G.SIZE, 3), np.uint8)
@@ -171,15 +171,20 @@ class ProxyVectorEnv(VectorEnv):
         done = terminated | truncated
         if done.any():
             ended = np.flatnonzero(done)
+            levels = self._levels.take(len(ended))
             if len(ended) == self.num_envs:   # every level ended (one-step tasks): no scatter
-                info["final_obs"] = G.observe(self.core.state)
+                state = self.core.state
+                if takes(levels["grid"]):     # the load drops the ended grids: draw on them, no copy
+                    info["final_obs"] = G.draw_agents(state["grid"], state["agent"])
+                else:
+                    info["final_obs"] = G.observe(state)
             else:
                 info["final_obs"] = np.zeros_like(self.core.obs)
                 info["final_obs"][ended] = G.observe(self.core.state, rows=ended)
             info["true_return"] = np.where(done, self.core.true_return, 0.0)
             info["proxy_return"] = np.where(done, self.core.proxy_return, 0.0)
             info["_final_obs"] = info["_true_return"] = info["_proxy_return"] = done
-            self.core.load_levels(ended, self._levels.take(len(ended)), owned=True)
+            self.core.load_levels(ended, levels, owned=True)
         return G.observe(self.core.state), true_r.astype(np.float64), terminated, truncated, info
 
     def render(self):

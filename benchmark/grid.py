@@ -814,8 +814,13 @@ def observe(state: dict, out: np.ndarray | None = None, rows: np.ndarray | None 
         out = grid if rows is not None else grid.copy()   # indexing by rows made a copy already
     else:
         np.copyto(out, grid)
-    _draw_agents(out, agent)
-    return out
+    return draw_agents(out, agent)
+
+
+def draw_agents(grid: np.ndarray, agent: np.ndarray) -> np.ndarray:
+    """Draw each level's agent (n, 2) on its grid (n, H, W, 3), in place; returns the grid."""
+    _draw_agents(grid, agent)
+    return grid
 
 
 @jit

@@ -22,6 +22,7 @@ building the reference cache for the suite (cold) and scoring the random baselin
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import platform
 import time
@@ -327,7 +328,7 @@ def _run(args, tasks: list[str], batches: list[int], compare: list[str], cells: 
     rows = [[task] + [f"{by[col]:,}" for col in columns] for task, by in table.items()]
     print(f"random-policy steps/s (median of {args.repeats} rounds x {args.seconds:g}s; observation and "
           f"resets included) on {platform.machine()}, {platform.python_implementation()} "
-          f"{platform.python_version()}, numpy {np.__version__}")
+          f"{platform.python_version()}, numpy {np.__version__}, numba {importlib.metadata.version('numba')}")
     print(tabulate(rows, headers=["task"] + [f"B={b}" + (" prefetch" if pre else "") for b, pre in columns],
                    tablefmt="github", disable_numparse=True))
     spread = {(r["task"], r["batch"], r.get("prefetch_levels", False)): max(r["rounds"]) / min(r["rounds"])

@@ -307,3 +307,27 @@ def test_prefetch_in_a_daemonic_process_says_what_to_do():
     message = queue.get(timeout=60)
     proc.join(timeout=10)
     assert "make this env with prefetch_levels=False" in message
+
+
+@pytest.mark.parametrize("prefetch", [False, True])
+def test_final_observations_of_a_whole_batch_stay_as_returned(prefetch):
+    """A one-step task ends every level at every step; its final observations are drawn on the
+    ended levels' grids (which the env drops) instead of copied: later steps must not touch them,
+    and they must show the level that ended (the agent on the object it stepped onto)."""
+    env = ProxyVectorEnv("SpuriousCue", "train", num_envs=64, prefetch_levels=prefetch)
+    obs, _ = env.reset(seed=3)
+    kept = []
+    for step in range(6):
+        actions = np.arange(64) % 4
+        before = obs.copy()
+        obs, _, terminated, truncated, info = env.step(actions)
+        final = info["final_obs"]
+        assert (terminated | truncated).all() and info["_final_obs"].all()
+        assert not np.shares_memory(final, obs)
+        agent = np.argwhere(before[..., 0] == G.OBJECT_TO_IDX["agent"])[:, 1:]
+        moved = agent + G.MOVES[actions]
+        assert (final[np.arange(64), moved[:, 0], moved[:, 1], 0] == G.OBJECT_TO_IDX["agent"]).all()
+        kept.append((final, final.copy()))
+    for final, copy in kept:
+        np.testing.assert_array_equal(final, copy)
+    env.close()

@@ -285,3 +285,35 @@ def test_draw_inventory_row_is_draw_inventory():
         G.draw_inventory(want, np.array([count]), np.array([0]), item)
         G.draw_inventory_row(got[0], G.inventory_rows(bytes(item)), count)
         np.testing.assert_array_equal(got, want)
+
+
+def test_importing_the_suite_does_not_load_numba():
+    """Kernels compile on first call: an agent process importing the engine for its constants,
+    and a CLI command that steps nothing, never pay for numba."""
+    import subprocess
+    import sys
+
+    code = ("import sys, benchmark, benchmark.cli; from benchmark.task import registry; registry(); "
+            "assert 'numba' not in sys.modules, 'numba imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_modules_cached_kernels_go_when_the_engine_changes(tmp_path):
+    module = tmp_path / "task_module.py"
+    module.write_text("")
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    stale = [cache / "task_module._step_levels-10.py311.nbi", cache / "task_module._step_levels-10.py311.1.nbc"]
+    other = cache / "other_module._step_levels-10.py311.nbi"
+    for path in (*stale, other):
+        path.write_text("compiled")
+    G._drop_stale_kernel_cache(str(module))            # no stamp yet: dropped, and stamped
+    assert not any(path.exists() for path in stale) and other.exists()
+    assert (cache / "task_module.engine-stamp").exists()
+    for path in stale:
+        path.write_text("compiled")
+    G._drop_stale_kernel_cache(str(module))            # the engine unchanged: kept
+    assert all(path.exists() for path in stale)
+    (cache / "task_module.engine-stamp").write_text("an older engine")
+    G._drop_stale_kernel_cache(str(module))
+    assert not any(path.exists() for path in stale)
