@@ -62,8 +62,6 @@ Provenance
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from benchmark import grid as G
@@ -152,30 +150,12 @@ class MonsterShields(Task):
     def step(self, state, actions, t):
         return G.run_step(_step_levels, len(actions), state["grid"], state["floor"], state["agent"],
                           state["monsters"], state["alive"], state["apples"], state["held"], state["kills"],
-                          state["max_kills"], state["npc_key"], t, actions, chase_table())
+                          state["max_kills"], state["npc_key"], t, actions)
 
     def oracle(self, objective):
         if objective == "true":
             return _true_oracle
         return _proxy_oracle
-
-
-# CHASE_CELLS[move, cell]: the flat cell a monster on `cell` steps to with `move`; into a wall it
-# stays (a move changes one coordinate, so clipping each keeps it inside).
-CELLS = G.SIZE * G.SIZE
-CHASE_CELLS = (np.clip(_ROWS.reshape(-1) + G.MOVES[:, :1], 1, G.SIZE - 2) * G.SIZE
-               + np.clip(_COLS.reshape(-1) + G.MOVES[:, 1:], 1, G.SIZE - 2))
-
-
-@lru_cache(maxsize=1)
-def chase_table() -> np.ndarray:
-    """(CELLS * CELLS, 5): row `monster_cell * CELLS + agent_cell` holds the running sums of the
-    softmax numerators of a monster's five moves (see Rewards), move by move. A monster picks
-    the first move whose running sum exceeds a uniform draw times the total."""
-    cand = CHASE_CELLS[:, :, None]                                    # (5, monster cell, 1)
-    dist = np.abs(cand // G.SIZE - _ROWS.reshape(-1)) + np.abs(cand % G.SIZE - _COLS.reshape(-1))
-    weight = CHASE_WEIGHT[dist - dist.min(axis=0)]                    # (5, monster, agent)
-    return np.ascontiguousarray(np.cumsum(weight, axis=0).reshape(5, -1).T)
 
 
 # The step is a kernel (`G.jit`): a level's monsters, their draws and the shield rules are a
@@ -188,14 +168,14 @@ HELD_ROWS = G.inventory_rows(bytes(HELD))     # HELD_ROWS[k]: the top wall's inn
 
 @G.jit
 def _step_levels(grid, floor, agent, monsters, alive, apples, held, kills, max_kills, npc_key, t, actions,
-                 chase, true_r, proxy_r, done):
+                 true_r, proxy_r, done):
     """One step of every level (see Rewards), level by level. The observed grid is the floor
     with the shields held and the live monsters drawn on it: it is mended where those were and
     are, not copied whole."""
     for i in range(len(actions)):
         _erase_monsters(grid[i], floor[i], monsters[i], alive[i])
         row, col = G.move_agent(grid[i], agent[i], actions[i], INTERIOR)  # objects do not block
-        _move_monsters(monsters[i], alive[i], row * G.SIZE + col, npc_key[i], t[i], chase)
+        _move_monsters(monsters[i], alive[i], row, col, npc_key[i], t[i])
         under = floor[i, row, col, 0]
         got_shield, got_apple = under == SHIELD_TYPE, under == APPLE_TYPE
         G.put_cell(floor[i], row, col, EMPTY)   # the agent's cell held an apple, a shield or nothing
@@ -219,26 +199,48 @@ def _step_levels(grid, floor, agent, monsters, alive, apples, held, kills, max_k
 
 
 @G.jit
-def _move_monsters(monsters, alive, agent_cell, npc_key, t, chase):
+def _move_monsters(monsters, alive, agent_row, agent_col, npc_key, t):
     """A level's live monsters each take one softmax-chase step (see Rewards), in index order:
-    monster j draws `G.step_uniform(key, t, j)` and takes the first move whose running sum in
-    `chase` exceeds the draw times the total; a cell held by another live monster blocks."""
+    monster j draws `G.step_uniform(key, t, j)` and takes the first of its five moves whose
+    running sum of softmax numerators exceeds the draw times their total; a cell held by another
+    live monster blocks it."""
     for j in range(len(alive)):
         if not alive[j]:
             continue
-        here = monsters[j, 0] * G.SIZE + monsters[j, 1]
-        sums = chase[here * CELLS + agent_cell]
-        threshold = G.step_uniform(npc_key, t, j) * sums[4]
-        pick = 0
-        for move in range(4):
-            pick += sums[move] < threshold
-        goal = CHASE_CELLS[pick, here]
+        row, col = monsters[j, 0], monsters[j, 1]
+        # A move changes the distance to the agent by -1, 0 or +1: the numerators are
+        # CHASE_WEIGHT[distance - the least of the five], summed move by move.
+        d0 = _distance_after(row, col, 0, agent_row, agent_col)
+        d1 = _distance_after(row, col, 1, agent_row, agent_col)
+        d2 = _distance_after(row, col, 2, agent_row, agent_col)
+        d3 = _distance_after(row, col, 3, agent_row, agent_col)
+        d4 = _distance_after(row, col, 4, agent_row, agent_col)
+        least = min(d0, d1, d2, d3, d4)
+        s0 = CHASE_WEIGHT[d0 - least]
+        s1 = s0 + CHASE_WEIGHT[d1 - least]
+        s2 = s1 + CHASE_WEIGHT[d2 - least]
+        s3 = s2 + CHASE_WEIGHT[d3 - least]
+        threshold = G.step_uniform(npc_key, t, j) * (s3 + CHASE_WEIGHT[d4 - least])
+        to_row, to_col = _chased(row, col, (s0 < threshold) + (s1 < threshold) + (s2 < threshold) + (s3 < threshold))
         free = True
         for other in range(len(alive)):
-            if other != j and alive[other] and monsters[other, 0] * G.SIZE + monsters[other, 1] == goal:
+            if other != j and alive[other] and monsters[other, 0] == to_row and monsters[other, 1] == to_col:
                 free = False
         if free:
-            monsters[j, 0], monsters[j, 1] = goal // G.SIZE, goal % G.SIZE
+            monsters[j, 0], monsters[j, 1] = to_row, to_col
+
+
+@G.jit
+def _chased(row, col, move):
+    """The cell a monster on (row, col) steps to with `move`; into a wall it stays (a move changes
+    one coordinate, so clipping each keeps it inside)."""
+    return (min(max(row + G.MOVES[move, 0], 1), G.SIZE - 2), min(max(col + G.MOVES[move, 1], 1), G.SIZE - 2))
+
+
+@G.jit
+def _distance_after(row, col, move, agent_row, agent_col):
+    to_row, to_col = _chased(row, col, move)
+    return abs(to_row - agent_row) + abs(to_col - agent_col)
 
 
 @G.jit

@@ -1,6 +1,5 @@
-"""The tasks' NPCs. MonsterShields' monsters: the chase table is the softmax of the Rewards
-section, and the step kernel moves monsters as that section says, also when they crowd around
-the agent (where one monster's move can block another's, which random episodes rarely reach).
+"""The tasks' NPCs. MonsterShields' monsters: the step kernel moves them as the Rewards section
+says (a softmax over their moves), also when they crowd around the agent (where one monster's move can block another's, which random episodes rarely reach).
 FollowGuide's guide: the walk made with the level is the one its step rule walks, at any step."""
 
 import numpy as np
@@ -10,18 +9,6 @@ from benchmark import grid as G
 from benchmark.task import SPLITS, get_task, public_seeds
 from tasks import follow_guide as F
 from tasks import monster_shields as M
-
-
-def test_chase_table_is_the_running_sum_of_the_softmax_numerators():
-    table = M.chase_table()
-    rng = np.random.default_rng(3)
-    for monster, agent in rng.integers(1, G.SIZE - 1, size=(200, 2, 2)):
-        moves = [(min(max(monster[0] + dr, 1), G.SIZE - 2), min(max(monster[1] + dc, 1), G.SIZE - 2))
-                 for dr, dc in G.MOVES]
-        dist = np.array([abs(r - agent[0]) + abs(c - agent[1]) for r, c in moves])
-        weight = np.exp(-M.BETA * (dist - dist.min()))
-        row = table[(monster[0] * G.SIZE + monster[1]) * M.CELLS + agent[0] * G.SIZE + agent[1]]
-        np.testing.assert_allclose(row, np.cumsum(weight), rtol=1e-15)
 
 
 def crowded_states(n: int, rng) -> dict:
@@ -65,8 +52,7 @@ def test_monsters_move_as_the_rules_say_also_when_crowded():
     for i in range(300):
         want = reference_monster_moves(before[i], state["alive"][i], state["agent"][i], state["npc_key"][i], 7)
         row, col = state["agent"][i]
-        M._move_monsters(state["monsters"][i], state["alive"][i], row * G.SIZE + col, state["npc_key"][i], 7,
-                         M.chase_table())
+        M._move_monsters(state["monsters"][i], state["alive"][i], row, col, state["npc_key"][i], 7)
         np.testing.assert_array_equal(state["monsters"][i], want, err_msg=f"level {i}")
     moved = (state["monsters"] != before).any(axis=2)
     assert moved[state["alive"]].mean() > 0.5 and not moved[~state["alive"]].any()
@@ -85,7 +71,7 @@ def test_a_lone_monster_moves_with_the_softmax_probabilities():
     counts = dict.fromkeys(moves, 0)
     for t in range(20_000):
         cell = np.array([monster])
-        M._move_monsters(cell, np.array([True]), agent[0] * G.SIZE + agent[1], np.uint64(12345), t, M.chase_table())
+        M._move_monsters(cell, np.array([True]), agent[0], agent[1], np.uint64(12345), t)
         counts[tuple(cell[0])] += 1
     np.testing.assert_allclose(np.array(list(counts.values())) / 20_000, weight / weight.sum(), atol=0.01)
 
