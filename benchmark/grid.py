@@ -170,22 +170,6 @@ def step_uniform(key, t, index):
     return (x >> _FLOAT_SHIFT) * (1.0 / 9007199254740992.0)
 
 
-@jit
-def _step_uniforms_kernel(key, t, out):
-    for j in range(out.shape[0]):
-        for i in range(out.shape[1]):
-            out[j, i] = step_uniform(key[i], t[i], j)
-
-
-def step_uniforms(key: np.ndarray, t, k: int) -> np.ndarray:
-    """`step_uniform` as a (k, n) array for each level's key (n,) uint64 and step(s) t."""
-    key = np.asarray(key, np.uint64).reshape(-1)
-    t = np.broadcast_to(np.asarray(t, np.int64).reshape(-1), key.shape)
-    out = np.empty((k, len(key)))
-    _step_uniforms_kernel(key, np.ascontiguousarray(t), out)
-    return out
-
-
 def stable_hash64(text: str) -> int:
     """A 64-bit hash of a string that is the same on every machine and Python run."""
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")

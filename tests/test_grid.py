@@ -213,14 +213,21 @@ def test_descend_moves_to_the_first_closest_neighbour(mazes, copies):
     np.testing.assert_array_equal(alone, want)
 
 
-def test_step_uniforms_of_a_level_alone_are_those_of_the_batch():
+def test_step_uniform_is_splitmix_of_key_step_and_index():
+    """An NPC's draw: SplitMix64 of (key + t * increment), then of that plus index * stream step,
+    its top 53 bits as a float in [0, 1); a pure function of the three."""
+    mask = (1 << 64) - 1
     keys = G.LevelRNG(np.arange(9, dtype=np.uint64), "test/npc").bits()
-    for t in (0, 1, 57):
-        batch = G.step_uniforms(keys, np.full(9, t), 5)
-        assert batch.shape == (5, 9) and ((batch >= 0) & (batch < 1)).all()
-        for i in range(9):
-            np.testing.assert_array_equal(G.step_uniforms(keys[i:i + 1], np.array([t]), 5)[:, 0], batch[:, i])
-    assert len({round(x, 12) for x in G.step_uniforms(keys, np.zeros(9), 5).ravel()}) == 45
+    seen = set()
+    for key in keys:
+        for t in (0, 1, 57):
+            for index in range(5):
+                base = reference_splitmix64((int(key) + t * 0x9E3779B97F4A7C15) & mask)
+                x = reference_splitmix64((base + index * 0xD1B54A32D192ED03) & mask)
+                want = (x >> 11) / 2.0 ** 53
+                assert G.step_uniform(key, t, index) == want
+                seen.add(want)
+    assert len(seen) == 9 * 3 * 5 and all(0 <= u < 1 for u in seen)
 
 
 def reference_splitmix64(x: int) -> int:
