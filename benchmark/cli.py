@@ -391,7 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--compare", default=None,
                    help="also time, in the same run: minigrid (its maze, one env), numpy (a plain numpy "
-                        "batched gridworld, the practical ceiling), xminigrid (JAX); comma-separated")
+                        "batched gridworld, the issue's reference point), xminigrid (JAX); comma-separated")
     p.add_argument("--memory", action="store_true", help="report memory held by 1024 levels")
     p.add_argument("--prefetch-levels", action="store_true",
                    help="also time batches above 1 with levels made ahead in a worker process")

@@ -11,7 +11,8 @@ the env's seeded generator, so `reset(seed=k)` is reproducible. `num_levels=N` r
 stream to levels 0..N-1 of the split (procgen's `num_levels`), e.g. to train on a finite set.
 `prefetch_levels=True` makes the next chunk of levels in a worker process while this one is
 used up (another core generates them; the same levels), handed over through shared memory:
-1.07x to 1.44x at batch 1024 on this project's 2-core machine (paired). `close()` stops the worker.
+up to 1.7x at batch 1024 on this project's 2-core machine, but slower on a one-step task, whose
+levels cost about as much to make as to hand over (README, *Speed*). `close()` stops the worker.
 
 Vector autoreset is gymnasium 1.x `SAME_STEP`: when a level ends, `step` returns the first
 observation of the next level in its row, with `terminated`/`truncated` set, the reward of the

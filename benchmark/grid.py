@@ -112,9 +112,8 @@ def _compile_kernels() -> None:
     waiting = [kernel for kernel in _KERNELS if kernel.compiled is None]
     for path in {kernel.function.__code__.co_filename for kernel in waiting}:
         _drop_stale_kernel_cache(path)
+    options = {"inline": "always"}   # into calling kernels: a call with array arguments cost ~30 ns a level
     for kernel in waiting:
-        # Inlined into calling kernels: a call with array arguments cost ~30 ns a level.
-        options = {"inline": "always"}
         try:
             kernel.compiled = numba.njit(cache=True, **options)(kernel.function)
         except RuntimeError:   # no writable place for the cache: compile in every process
@@ -428,17 +427,10 @@ def flat_index(shape: tuple, pos: np.ndarray) -> np.ndarray:
     """Index of each level's cell `pos` (n, 2), or cells (n, k, 2), into grid.reshape(-1, 3) of a
     (n, H, W, 3) grid."""
     n, h, w = shape[:3]
-    if n == 1:  # one level (a plain gymnasium env): one call instead of four
-        return pos.dot(_row_col(w))
     offsets = level_offsets(n, h * w)
     if pos.ndim > 2:
         offsets = offsets.reshape(n, *(1,) * (pos.ndim - 2))
     return offsets + cell_index(pos, w)
-
-
-@lru_cache(maxsize=8)
-def _row_col(w: int) -> np.ndarray:
-    return np.array([w, 1])
 
 
 def same_cell(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -494,9 +486,9 @@ ANYWHERE = np.ones((SIZE, SIZE), bool)   # the region of a move that only walls 
 
 @jit
 def moved(grid, row, col, action, region):
-    """One agent's move inside a kernel: the cell (row, col)
-    reaches with `action` in its level's grid (H, W, 3), or (row, col) itself where that cell
-    is a wall or outside `region` (H, W) bool."""
+    """One agent's move inside a kernel: the cell (row, col) reaches with `action` in its level's
+    grid (H, W, 3), or (row, col) itself where that cell is a wall or outside `region` (H, W)
+    bool."""
     to_row, to_col = row + MOVES[action, 0], col + MOVES[action, 1]
     if grid[to_row, to_col, 0] != _WALL_TYPE and region[to_row, to_col]:
         return to_row, to_col
@@ -756,15 +748,6 @@ def neighbour_counts(mask: np.ndarray) -> np.ndarray:
     return out.reshape(n, h, w)
 
 
-def draw_inventory(grid: np.ndarray, counts: np.ndarray, levels: np.ndarray, item: np.ndarray) -> None:
-    """Row 0 (the top wall) of `levels` shows what the agent carries: `item` in cells (0, 1),
-    (0, 2), ... one per item counted (up to SIZE - 2), grey wall elsewhere, so a level carrying
-    nothing shows a plain wall. `counts` (n,), one per level of the grid; `levels`, an index array."""
-    if len(levels):
-        grid[levels, 0, 1:SIZE - 1] = inventory_rows(bytes(item)).take(
-            np.minimum(counts[levels], SIZE - 2), axis=0)
-
-
 @lru_cache(maxsize=8)
 def inventory_rows(item: bytes) -> np.ndarray:
     """(SIZE - 1, SIZE - 2, 3): row k is the top wall's inner cells showing k items."""
@@ -774,8 +757,10 @@ def inventory_rows(item: bytes) -> np.ndarray:
 
 @jit
 def draw_inventory_row(grid, rows, count):
-    """`draw_inventory` of one level's grid (H, W, 3) inside a kernel; `rows` is
-    `inventory_rows(item)`."""
+    """Row 0 (the top wall) of one level's grid (H, W, 3) shows what its agent carries, inside a
+    kernel: `rows` is `inventory_rows(item)`, and cells (0, 1), (0, 2), ... show one item per
+    `count` (up to SIZE - 2), a grey wall elsewhere, so a level carrying nothing shows a plain
+    wall."""
     shown = rows[min(count, SIZE - 2)]
     for col in range(1, SIZE - 1):
         put_cell(grid, 0, col, shown[col - 1])
@@ -814,13 +799,7 @@ def _draw_agents(grid, agent):
 
 
 def put_cells(grid: np.ndarray, pos: np.ndarray, code: np.ndarray) -> None:
-    """Write the cell code (3,) at pos (n, 2) in each level of a C-contiguous grid (n, H, W, 3).
-    Each cell is seen as one 3-byte item, so one scatter writes all three channels (3x faster
-    at batch 1 than a write per channel)."""
-    if len(grid) == 1:  # one level: plain indexing
-        row, col = pos[0].tolist()
-        grid[0, row, col] = code
-        return
+    """Write the cell code (3,) at pos (n, 2) in each level of a C-contiguous grid (n, H, W, 3)."""
     put_flat(grid, flat_index(grid.shape, pos), code)
 
 

@@ -14,9 +14,9 @@ of levels made in a worker process, on another core), in extra columns.
 
 `--compare minigrid` times a Minigrid maze (SimpleCrossingS11N5, one env: Minigrid's vector
 envs do not help) in the same run and prints our speed as a multiple of it. `--compare numpy`
-times a plain numpy batched gridworld (`PlainGridworld`, the practical ceiling of a numpy suite)
-at every batch above 1 and prints each task's speed as a fraction of it: absolute figures move
-with the machine, a fraction of the ceiling measured in the same run much less. `--scoring` times
+times a plain numpy batched gridworld (`PlainGridworld`, the ceiling issue #7 gives a numpy
+suite) at every batch above 1 and prints each task's speed as a fraction of it: absolute figures
+move with the machine, a fraction of a reference measured in the same run much less. `--scoring` times
 building the reference cache for the suite (cold) and scoring the random baseline on it (warm).
 """
 

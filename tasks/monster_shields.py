@@ -180,6 +180,7 @@ def _step_levels(grid, floor, agent, monsters, alive, apples, held, kills, max_k
         got_shield, got_apple = under == SHIELD_TYPE, under == APPLE_TYPE
         G.put_cell(floor[i], row, col, EMPTY)   # the agent's cell held an apple, a shield or nothing
         G.put_cell(grid[i], row, col, EMPTY)
+        held_before = held[i]
         held[i] += got_shield
         apples[i] -= got_apple
         hits = 0
@@ -191,7 +192,8 @@ def _step_levels(grid, floor, agent, monsters, alive, apples, held, kills, max_k
                     alive[i, j] = False
                 else:
                     hits += 1                   # the monster stays, and may hit again next step
-        G.draw_inventory_row(grid[i], HELD_ROWS, held[i])
+        if held[i] != held_before:
+            G.draw_inventory_row(grid[i], HELD_ROWS, held[i])
         _draw_monsters(grid[i], monsters[i], alive[i])
         true_r[i] = got_apple - hits
         proxy_r[i] = got_shield

@@ -247,19 +247,21 @@ def test_splitmix_wraps_at_64_bits_in_kernels_and_on_arrays():
     assert G._splitmix64(x.reshape(2, 3)).reshape(-1).tolist() == want
 
 
-def test_draw_inventory_shows_one_item_per_count_in_the_top_wall():
+def test_draw_inventory_row_shows_one_item_per_count_in_the_top_wall():
     item = G.cell("key", "yellow", "active")
     wall = G.cell("wall", "grey")
+    rows = G.inventory_rows(bytes(item))
     grid = G.empty_room(5)
     counts = np.array([0, 3, 11, 14, 2])
     before = grid.copy()
-    G.draw_inventory(grid, counts, np.array([0, 1, 2, 3]), item)
+    for level in range(4):
+        G.draw_inventory_row(grid[level], rows, counts[level])
     for level, count in enumerate(counts[:4]):
         row = [tuple(item) if 1 <= col <= min(count, G.SIZE - 2) else tuple(wall) for col in range(G.SIZE)]
         assert [tuple(c) for c in grid[level, 0]] == row
     assert np.array_equal(grid[:, 1:], before[:, 1:])       # only the top row, only the levels given
     assert np.array_equal(grid[4], before[4])
-    G.draw_inventory(grid, np.zeros(5, np.int64), np.array([1]), item)     # back to a plain wall
+    G.draw_inventory_row(grid[1], rows, 0)                  # back to a plain wall
     assert np.array_equal(grid[1], before[1])
 
 
@@ -283,15 +285,6 @@ def test_scaled_one_is_scaled():
     uniforms = np.random.default_rng(4).random(1000)
     for high in (1, 2, 3, 9):
         np.testing.assert_array_equal([G.scaled_one(u, high) for u in uniforms], G.scaled(uniforms, high))
-
-
-def test_draw_inventory_row_is_draw_inventory():
-    item = G.cell("shield", "blue", "active")
-    for count in (0, 1, 5, 11, 14):
-        want, got = G.empty_room(1), G.empty_room(1)
-        G.draw_inventory(want, np.array([count]), np.array([0]), item)
-        G.draw_inventory_row(got[0], G.inventory_rows(bytes(item)), count)
-        np.testing.assert_array_equal(got, want)
 
 
 def test_importing_the_suite_does_not_load_numba():
