@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from tabulate import tabulate
 
-from . import grid as G
+from benchmark import grid as G
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -20,7 +20,7 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def cmd_tasks(args) -> int:
-    from .task import registry
+    from benchmark.contract.registry import registry
 
     rows = [cls.summary() for cls in registry().values()]
     print(tabulate(rows, headers="keys", tablefmt="github" if args.markdown else "simple"))
@@ -28,9 +28,9 @@ def cmd_tasks(args) -> int:
 
 
 def cmd_validate(args) -> int:
-    from .rollout import AgentError, check_actions
-    from .submission import ManifestError, load_agent_factory, load_manifest
-    from .task import get_task, parse_task_list
+    from benchmark.evaluation.rollout import AgentError, check_actions
+    from benchmark.submission.manifest import ManifestError, load_agent_factory, load_manifest
+    from benchmark.contract.registry import get_task, parse_task_list
 
     try:
         manifest = load_manifest(args.path)
@@ -53,7 +53,7 @@ def cmd_validate(args) -> int:
 
 
 def _summary_table(results: dict) -> str:
-    from .leaderboard import COLUMNS, fmt
+    from benchmark.reporting.leaderboard import COLUMNS, fmt
 
     rows = []
     for name, res in results["tasks"].items():
@@ -72,7 +72,7 @@ def _summary_table(results: dict) -> str:
 def _submission_folders(paths: list[str]) -> list[str]:
     """Each path as given, except a folder of submission folders (like `baselines`), which
     stands for every subfolder with a manifest."""
-    from .submission import MANIFEST
+    from benchmark.submission.manifest import MANIFEST
 
     out = []
     for path in paths:
@@ -85,10 +85,11 @@ def _submission_folders(paths: list[str]) -> list[str]:
 def cmd_score(args) -> int:
     import signal
 
-    from .sandbox import Limits, SandboxError, read_salt_file, sandbox_identity
-    from .scorer import ScoringError, results_path, score_submission, write_json_atomic
-    from .submission import ManifestError
-    from .task import parse_task_list
+    from benchmark.submission.sandbox import Limits, SandboxError, read_salt_file, sandbox_identity
+    from benchmark.evaluation.results import results_path, write_json_atomic
+    from benchmark.submission.score import score_submission
+    from benchmark.submission.manifest import ManifestError
+    from benchmark.contract.registry import parse_task_list
 
     if args.episodes is not None and args.episodes < 1:
         return _fail("--episodes must be at least 1")
@@ -134,7 +135,7 @@ def cmd_score(args) -> int:
                 results = score_submission(path, tasks, args.episodes, progress=not args.quiet,
                                            sandbox=not args.in_process, seed_set=args.seed_set, salt=salt,
                                            limits=limits, sandbox_user=args.sandbox_user, warn=warn)
-            except (ManifestError, ScoringError, SandboxError) as exc:
+            except (ManifestError, SandboxError) as exc:
                 status = _fail(str(exc))
                 continue
             print(_summary_table(results))
@@ -184,7 +185,7 @@ class _Terminate:
 
 
 def cmd_leaderboard(args) -> int:
-    from .leaderboard import LeaderboardError, generate
+    from benchmark.reporting.leaderboard import LeaderboardError, generate
 
     root = Path(args.root)
     target = root / "LEADERBOARD.md"
@@ -193,7 +194,7 @@ def cmd_leaderboard(args) -> int:
     except LeaderboardError as exc:
         return _fail(str(exc))
     if args.check:
-        from .leaderboard import BY_TAG, SCATTER
+        from benchmark.reporting.leaderboard import BY_TAG, SCATTER
         if not target.exists() or target.read_text() != text:
             return _fail(f"{target} is stale; regenerate it with `proxybench leaderboard`")
         missing = [f for f in (SCATTER, BY_TAG) if not (root / f).is_file()]
@@ -209,7 +210,7 @@ def cmd_leaderboard(args) -> int:
 
 
 def cmd_results(args) -> int:
-    from .results import load_results
+    from benchmark.evaluation.results import load_results
 
     try:
         frame = load_results(args.path)
@@ -229,7 +230,7 @@ def cmd_render(args) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .task import get_task
+    from benchmark.contract.registry import get_task
 
     try:
         task = get_task(args.task)
@@ -247,8 +248,8 @@ def cmd_render(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .task import parse_task_list
-    from .training import TrainingError, train_baseline
+    from benchmark.contract.registry import parse_task_list
+    from benchmark.training import TrainingError, train_baseline
 
     try:
         tasks = parse_task_list(None if args.task == "all" else args.task)
@@ -267,7 +268,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_curve(args) -> int:
-    from .curve import crossing, sweep
+    from benchmark.reporting.curve import crossing, sweep
 
     try:
         alphas = [float(a) for a in args.alphas.split(",")]
@@ -279,7 +280,7 @@ def cmd_curve(args) -> int:
                       ray_address=args.ray, workers=args.workers)
     except (KeyError, ValueError) as exc:
         return _fail(str(exc.args[0]) if exc.args else str(exc))
-    from .leaderboard import fmt
+    from benchmark.reporting.leaderboard import fmt
     rows = [[f"{r.alpha:g}"] + [fmt({"value": r[k], "ci_low": r[f"{k}_low"], "ci_high": r[f"{k}_high"]})
                                 for k in ("capability_generalization", "objective_generalization",
                                           "heldout_score", "train_score")] + [r.quadrant]
@@ -292,9 +293,12 @@ def cmd_curve(args) -> int:
 
 
 def cmd_speedtest(args) -> int:
-    from .speed import speedtest
+    from benchmark.speedtest import SpeedtestError, speedtest
 
-    return speedtest(args)
+    try:
+        return speedtest(args)
+    except SpeedtestError as exc:
+        return _fail(str(exc))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -326,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="debugging: import the agent into the scorer (no isolation, no limits)")
     p.add_argument("--sandbox-user", default="nobody", metavar="USER",
                    help="unprivileged user the agent runs as when scoring as root (default: nobody)")
-    from .sandbox import Limits
+    from benchmark.submission.sandbox import Limits
     lim = Limits()
     p.add_argument("--call-timeout", type=float, default=lim.call_timeout, metavar="S",
                    help=f"wall-clock seconds per call of the agent (default {lim.call_timeout:g})")
@@ -389,9 +393,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
     p.add_argument("--repeats", type=int, default=3, help="measurements per cell (median reported)")
     p.add_argument("--format", choices=("table", "json"), default="table")
-    p.add_argument("--compare", default=None,
-                   help="also time, in the same run: minigrid (its maze, one env), numpy (a plain numpy "
-                        "batched gridworld, the issue's reference point), xminigrid (JAX); comma-separated")
     p.add_argument("--memory", action="store_true", help="report memory held by 1024 levels")
     p.add_argument("--prefetch-levels", action="store_true",
                    help="also time batches above 1 with levels made ahead in a worker process")

@@ -1,1 +1,1 @@
-"""The proxybench task suite: one self-contained module per task (see `benchmark.task.Task`)."""
+"""The proxybench task suite: one self-contained module per task (see `benchmark.contract.Task`)."""

@@ -43,8 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmark import grid as G
-from benchmark.policies import NavigateTo, cells_of
-from benchmark.task import Task
+from benchmark.contract import NavigateTo, Task, cells_of
 
 CORNER = (1, G.SIZE - 2)
 CORNER_CELL = G.region_mask(slice(CORNER[0], CORNER[0] + 1), slice(CORNER[1], CORNER[1] + 1))

@@ -50,8 +50,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmark import grid as G
-from benchmark.policies import NavigateTo, cells_of
-from benchmark.task import Task
+from benchmark.contract import NavigateTo, Task, cells_of
 
 CHEESE = G.cell("cheese", "yellow")
 CHEESE_TYPE = int(CHEESE[0])

@@ -41,8 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmark import grid as G
-from benchmark.policies import NavigateTo, cells_of
-from benchmark.task import Task
+from benchmark.contract import NavigateTo, Task, cells_of
 
 END_COL = G.SIZE - 2
 COIN = G.cell("coin", "yellow")

@@ -67,7 +67,7 @@ import itertools
 import numpy as np
 
 from benchmark import grid as G
-from benchmark.task import Task
+from benchmark.contract import Task
 
 N_BEACONS = 4
 BEACON_COLORS = np.array([G.COLOR_TO_IDX[c] for c in ("red", "green", "blue", "yellow")], np.uint8)

@@ -91,7 +91,7 @@ import itertools
 import numpy as np
 
 from benchmark import grid as G
-from benchmark.task import Task
+from benchmark.contract import Task
 
 EMPTY = G.cell("empty")
 KEY = G.cell("key", "yellow")

@@ -65,7 +65,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmark import grid as G
-from benchmark.task import Task
+from benchmark.contract import Task
 
 EMPTY = G.cell("empty")
 APPLE = G.cell("apple", "red")
@@ -142,7 +142,7 @@ class MonsterShields(Task):
             "held": np.zeros(n, np.int64), "kills": np.zeros(n, np.int64),
             "max_kills": np.minimum(alive.sum(axis=1), N_SHIELDS),      # jaxgmg's end condition
             "time_limit": np.where(disambiguating, HELDOUT_STEPS, TRAIN_STEPS).astype(np.int64),
-            "npc_key": G._splitmix64(rng.bits() ^ _NPC_KEY),
+            "npc_key": G.splitmix64(rng.bits() ^ _NPC_KEY),
         }
         _draw_levels(grid, monsters, alive)
         return state

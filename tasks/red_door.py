@@ -43,8 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmark import grid as G
-from benchmark.policies import NavigateTo, cells_of
-from benchmark.task import Task
+from benchmark.contract import NavigateTo, Task, cells_of
 
 OTHER_COLORS = np.array([G.COLOR_TO_IDX[c] for c in ("green", "blue", "purple", "yellow")], np.uint8)
 NON_DOORS = np.array([G.OBJECT_TO_IDX[o] for o in ("ball", "box")], np.uint8)

@@ -48,7 +48,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmark import grid as G
-from benchmark.task import Task
+from benchmark.contract import Task
 
 BALL = G.OBJECT_TO_IDX["ball"]
 OTHERS = np.array([G.OBJECT_TO_IDX[o] for o in ("box", "dish", "beacon")], np.uint8)

@@ -11,7 +11,7 @@ if "PROXYBENCH_CACHE" not in os.environ:
     atexit.register(shutil.rmtree, os.environ["PROXYBENCH_CACHE"], ignore_errors=True)
 
 import benchmark  # noqa: E402  (registers the envs)
-from benchmark.task import registry  # noqa: E402
+from benchmark.contract.registry import registry  # noqa: E402
 
 TASKS = list(registry())
 

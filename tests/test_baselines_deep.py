@@ -9,8 +9,10 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("stable_baselines3")
 
 from benchmark import grid as G  # noqa: E402
-from benchmark.task import get_task  # noqa: E402
-from benchmark.training import BASELINES  # noqa: E402
+from benchmark.contract.registry import get_task  # noqa: E402
+from benchmark.training import baselines_root  # noqa: E402
+
+BASELINES = baselines_root()
 
 TASK = "CheeseCorner"
 
@@ -40,7 +42,7 @@ def act_with(name, weights, monkeypatch):
 
 
 def test_sb3_adapter_follows_the_vecenv_protocol():
-    from benchmark.sb3 import ProxySB3VecEnv
+    from benchmark.envs.sb3 import ProxySB3VecEnv
 
     env = ProxySB3VecEnv(TASK, 16, seed=3)
     obs = env.reset()

@@ -1,13 +1,11 @@
 """The CLI end to end on a tiny episode count, and its bad-input behaviour."""
 
 import json
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from benchmark.cli import main
@@ -151,44 +149,6 @@ def test_speedtest_smoke(capsys):
     assert "B=8 prefetch" in capsys.readouterr().out
 
 
-def test_speedtest_compares_with_a_plain_numpy_gridworld(capsys):
-    args = ["speedtest", "--tasks", "RedDoor,CoinEnd", "--batch", "1,8", "--seconds", "0.02", "--repeats", "1",
-            "--compare", "numpy"]
-    assert main(args + ["--format", "json"]) == 0
-    plain = [r for r in json.loads(capsys.readouterr().out) if r["library"] == "numpy"]
-    assert [(r["task"], r["batch"]) for r in plain] == [("plain 13x13 gridworld", 8)]   # batches above 1
-    assert plain[0]["steps_per_second"] > 0
-    assert main(args) == 0
-    assert re.search(r"numpy plain 13x13 gridworld B=8: [\d,]+ steps/s; proxybench at the same batch: "
-                     r"[\d.]+x it \((RedDoor|CoinEnd)\) to [\d.]+x", capsys.readouterr().out)
-    assert main(["speedtest", "--tasks", "RedDoor", "--batch", "1", "--compare", "numpy"]) == 1
-    assert "--compare numpy times batches above 1" in capsys.readouterr().err
-
-
-def test_plain_gridworld_moves_pays_and_restarts():
-    """The numpy reference is a real gridworld: walls block, the goal pays and ends the episode,
-    step 64 truncates, and an ended episode restarts."""
-    from benchmark import grid as G
-    from benchmark.speed import PlainGridworld
-
-    env = PlainGridworld(3)
-    obs, _ = env.reset(seed=0)
-    assert obs.shape == (3, G.SIZE, G.SIZE, 3) and obs.dtype == np.uint8
-    assert (obs[:, [0, -1], :, 0] == G.cell("wall", "grey")[0]).all()      # the walls are whole
-    assert (obs[:, :, [0, -1], 0] == G.cell("wall", "grey")[0]).all()
-    env.agent[:] = [[1, 1], [5, 5], [5, 5]]
-    env.goal[1] = [5, 6]
-    env.goal[[0, 2]] = [11, 11]
-    obs, reward, terminated, truncated, _ = env.step(np.array([0, 1, 4]))   # up into the wall, right, stay
-    assert env.agent[0].tolist() == [1, 1] and env.agent[2].tolist() == [5, 5]
-    assert reward.tolist() == [0, 1, 0] and terminated.tolist() == [False, True, False]
-    assert (obs[0, 1, 1] == G.cell("agent", "white")).all() and env.t[1] == 0   # level 1 restarted
-    for _ in range(PlainGridworld.MAX_STEPS - 1):
-        _, _, terminated, truncated, _ = env.step(np.array([4, 4, 4]))
-    assert truncated[0] and truncated[2] and not terminated[0]
-    assert env.t[0] == 0
-
-
 @pytest.mark.parametrize("flags, message", [
     (["--tasks", "Nope"], "unknown task 'Nope'"),
     (["--batch", "abc"], "--batch abc: give comma-separated whole numbers"),
@@ -206,33 +166,3 @@ def test_render_refuses_a_negative_seed(capsys, tmp_path):
     assert main(["render", "RedDoor", "--seed", "-3", "--out", str(tmp_path / "x.png")]) == 1
     assert "--seed -3: a level seed is a whole number" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
-
-
-def test_speedtest_rejects_an_unknown_library(capsys):
-    assert main(["speedtest", "--tasks", "RedDoor", "--batch", "2", "--seconds", "0.01", "--repeats", "1",
-                 "--compare", "procgen"]) == 1
-    assert "--compare procgen: not supported" in capsys.readouterr().err
-
-
-def test_a_dropped_sigterm_interrupt_is_raised_again():
-    """An exception raised in a C callback (numba loading a kernel) is printed and dropped: the
-    scorer's SIGTERM handler raises it again until the scorer has stopped."""
-    import signal
-    import time
-
-    from benchmark.cli import _Terminate
-
-    terminate = _Terminate()
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            try:
-                terminate(signal.SIGTERM, None)
-            except KeyboardInterrupt:
-                pass                  # dropped, as in a C callback
-            time.sleep(5)             # the handler raises again within 0.2 s
-        terminate.done()
-        terminate(signal.SIGTERM, None)   # once stopped, a late signal is ignored
-    finally:
-        terminate.done()
-        signal.signal(signal.SIGTERM, previous)

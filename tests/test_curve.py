@@ -10,7 +10,7 @@ import tempfile
 import pandas as pd
 import pytest
 
-from benchmark.curve import crossing, sweep
+from benchmark.reporting.curve import crossing, sweep
 
 TINY = dict(steps=4096)
 

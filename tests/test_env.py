@@ -6,7 +6,7 @@ import pytest
 
 import benchmark
 from benchmark import grid as G
-from benchmark.env import ProxyVectorEnv
+from benchmark.envs.env import ProxyVectorEnv
 
 
 def test_ids_and_kwargs():
@@ -69,14 +69,14 @@ def test_vector_env_is_reproducible_and_matches_single_envs():
 
 
 def test_vector_env_chunks_hold_up_to_four_batches_within_the_byte_budget():
-    from benchmark.env import CHUNK_BYTES
+    from benchmark.envs.env import CHUNK_BYTES
 
     def chunk(task, num_envs):
         return gym.make_vec(f"proxybench/{task}-train-v1", num_envs=num_envs).unwrapped._levels.chunk
 
     assert chunk("KeysChests", 1024) == 4096 and chunk("KeysChests", 32) == 256
     assert chunk("KeysChests", 8192) == 8192                       # never less than a batch
-    level = benchmark.task.get_task("FollowGuide").levels("train", np.zeros(1, np.uint64))
+    level = benchmark.get_task("FollowGuide").levels("train", np.zeros(1, np.uint64))
     follow = chunk("FollowGuide", 1024)                            # its levels hold distance maps
     assert 1024 <= follow < 2048 and follow * sum(v.nbytes for v in level.values()) <= CHUNK_BYTES
 
@@ -84,9 +84,9 @@ def test_vector_env_chunks_hold_up_to_four_batches_within_the_byte_budget():
 def test_a_full_load_takes_owned_levels_and_copies_the_rest():
     """The vector env gives its core the levels of its stream (owned): loaded into every slot in
     order, they are taken, not copied. Levels a caller keeps (the scorer's) are copied."""
-    from benchmark.core import BatchedCore
+    from benchmark.envs.core import BatchedCore
 
-    task = benchmark.task.get_task("SpuriousCue")
+    task = benchmark.get_task("SpuriousCue")
     core = BatchedCore(task, "train", 4)
     core.load_levels(np.arange(4), task.levels("train", np.arange(4, dtype=np.uint64)))
     kept = task.levels("train", np.arange(4, 8, dtype=np.uint64))
@@ -220,8 +220,8 @@ def test_prefetched_levels_are_the_same_levels(num_levels):
 
 
 def test_chunk_buffer_round_trips_a_chunk_and_refuses_what_does_not_fit():
-    from benchmark.core import _ChunkBuffer
-    from benchmark.task import get_task
+    from benchmark.envs.prefetch import _ChunkBuffer
+    from benchmark.contract.registry import get_task
 
     task = get_task("KeysChests")
     buffer = _ChunkBuffer.for_levels(task, "train", capacity=40)
@@ -240,16 +240,16 @@ def test_chunk_buffer_round_trips_a_chunk_and_refuses_what_does_not_fit():
 def test_every_task_hands_its_levels_over_through_the_shared_buffer(task_name, split):
     """The buffer's layout comes from one level; a chunk of any task must fit it (else every
     chunk would quietly go through the slow pipe)."""
-    from benchmark.core import _ChunkBuffer
-    from benchmark.task import get_task
+    from benchmark.envs.prefetch import _ChunkBuffer
+    from benchmark.contract.registry import get_task
 
     task = get_task(task_name, alpha=0.3)
     assert _ChunkBuffer.for_levels(task, split, capacity=64).write(task.levels(split, np.arange(50, dtype=np.uint64)))
 
 
 def test_a_prefetched_chunk_larger_than_the_buffer_comes_through_the_pipe():
-    from benchmark.core import LevelStream
-    from benchmark.task import get_task
+    from benchmark.envs.prefetch import LevelStream
+    from benchmark.contract.registry import get_task
 
     task = get_task("RedDoor")
     counter = iter(range(10**6))
@@ -271,7 +271,7 @@ class _FailingTask:
 
 
 def test_level_worker_errors_reach_the_stepping_process_and_close_stops_it():
-    from benchmark.core import LevelStream
+    from benchmark.envs.prefetch import LevelStream
 
     counter = iter(range(10**6))
     stream = LevelStream(_FailingTask(), "train", lambda k: np.array([next(counter) for _ in range(k)], np.uint64),

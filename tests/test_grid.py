@@ -243,8 +243,8 @@ def test_splitmix_wraps_at_64_bits_in_kernels_and_on_arrays():
     x = np.array([0, 1, 2**63 - 1, 2**63, 2**64 - 1, 0x0123456789ABCDEF], np.uint64)
     want = [reference_splitmix64(int(v)) for v in x]
     assert [int(G.splitmix64_one(v)) for v in x] == want
-    assert G._splitmix64(x).tolist() == want
-    assert G._splitmix64(x.reshape(2, 3)).reshape(-1).tolist() == want
+    assert G.splitmix64(x).tolist() == want
+    assert G.splitmix64(x.reshape(2, 3)).reshape(-1).tolist() == want
 
 
 def test_draw_inventory_row_shows_one_item_per_count_in_the_top_wall():
@@ -293,7 +293,7 @@ def test_importing_the_suite_does_not_load_numba():
     import subprocess
     import sys
 
-    code = ("import sys, benchmark, benchmark.cli; from benchmark.task import registry; registry(); "
+    code = ("import sys, benchmark, benchmark.cli; from benchmark.contract import registry; registry(); "
             "assert 'numba' not in sys.modules, 'numba imported'")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
@@ -307,13 +307,13 @@ def test_a_modules_cached_kernels_go_when_the_engine_changes(tmp_path):
     other = cache / "other_module._step_levels-10.py311.nbi"
     for path in (*stale, other):
         path.write_text("compiled")
-    G._drop_stale_kernel_cache(str(module))            # no stamp yet: dropped, and stamped
+    G.drop_stale_kernel_cache(str(module))            # no stamp yet: dropped, and stamped
     assert not any(path.exists() for path in stale) and other.exists()
     assert (cache / "task_module.engine-stamp").exists()
     for path in stale:
         path.write_text("compiled")
-    G._drop_stale_kernel_cache(str(module))            # the engine unchanged: kept
+    G.drop_stale_kernel_cache(str(module))            # the engine unchanged: kept
     assert all(path.exists() for path in stale)
     (cache / "task_module.engine-stamp").write_text("an older engine")
-    G._drop_stale_kernel_cache(str(module))
+    G.drop_stale_kernel_cache(str(module))
     assert not any(path.exists() for path in stale)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.leaderboard import LeaderboardError, collect, render
+from benchmark.reporting.leaderboard import LeaderboardError, collect, render
 
 GOLDEN = Path(__file__).parent / "golden" / "leaderboard.md"
 
@@ -98,7 +98,7 @@ def test_duplicate_names_are_rejected(tmp_path):
 
 
 def test_results_load_into_one_dataframe(tmp_path):
-    from benchmark.results import load_results
+    from benchmark.evaluation.results import load_results
 
     df = load_results(make_tree(tmp_path))
     assert set(df["agent"]) == {"ppo", "my-agent"}
@@ -121,7 +121,7 @@ def test_results_command_formats(tmp_path, capsys):
 
 
 def test_figures_are_drawn(tmp_path):
-    from benchmark.leaderboard import BY_TAG, SCATTER, plot
+    from benchmark.reporting.leaderboard import BY_TAG, SCATTER, plot
 
     make_tree(tmp_path)
     plot(collect(tmp_path), references(), tmp_path, TASKS)

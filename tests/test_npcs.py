@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from benchmark import grid as G
-from benchmark.task import SPLITS, get_task, public_seeds
+from benchmark.contract.task import SPLITS
+from benchmark.contract.registry import get_task
+from benchmark.evaluation.seeds import public_seeds
 from tasks import follow_guide as F
 from tasks import monster_shields as M
 

@@ -5,8 +5,8 @@ import json
 import re
 from pathlib import Path
 
-from benchmark import leaderboard
-from benchmark.task import registry
+from benchmark.reporting import leaderboard
+from benchmark.contract.registry import registry
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,10 +38,10 @@ def test_committed_results_are_at_current_task_versions():
 
 
 def test_task_docs_are_up_to_date():
-    from benchmark import docs
+    from benchmark.reporting import docs
 
     assert (ROOT / "docs" / "tasks.md").read_text() == docs.page(), \
-        "docs/tasks.md is stale: run `python -m benchmark.docs`"
+        "docs/tasks.md is stale: run `python -m benchmark.reporting.docs`"
     for name in registry():
         for split in ("train", "heldout"):
             assert (ROOT / "docs" / docs.image_name(name, split)).is_file()
@@ -58,7 +58,7 @@ def test_every_task_documents_itself_in_the_fixed_layout():
 
 
 def test_analysis_is_up_to_date():
-    from benchmark import analysis
+    from benchmark.reporting import analysis
 
     assert (ROOT / "docs" / "analysis.md").read_text() == analysis.page(ROOT), \
-        "docs/analysis.md is stale: run `python -m benchmark.analysis`"
+        "docs/analysis.md is stale: run `python -m benchmark.reporting.analysis`"

@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.scoring import (axes, chance_corrected, episode_scores, normalized, quadrant,
-                               score_split, suite_figures, task_figures)
+from benchmark.evaluation.scoring import axes, chance_corrected, episode_scores, normalized, quadrant, score_split, suite_figures, task_figures
 
 
 def test_normalized_clips_and_handles_degenerate_levels():
@@ -108,9 +107,11 @@ def test_task_and_suite_figures():
 def test_splits_scored_as_runs_end_match_scoring_at_the_end():
     """The scorer scores each split as soon as its runs are in (the sandboxed player while the
     next agent starts); whatever the order the runs end in, the figures are score_tables'."""
-    from benchmark.rollout import reference_tables
-    from benchmark.scorer import _Scores, score_tables
-    from benchmark.task import SPLITS, get_task, public_seeds
+    from benchmark.evaluation.references import reference_tables
+    from benchmark.evaluation.tables import Scores, score_tables
+    from benchmark.contract.task import SPLITS
+    from benchmark.contract.registry import get_task
+    from benchmark.evaluation.seeds import public_seeds
 
     task = get_task("RedDoor")
     refs = {split: reference_tables(task, split, public_seeds(task, split, 40)) for split in SPLITS}
@@ -118,7 +119,7 @@ def test_splits_scored_as_runs_end_match_scoring_at_the_end():
     runs = {split: [refs[split]["random"].assign(true_return=rng.random(40)) for _ in range(2)]
             for split in SPLITS}
     expected = score_tables(task, runs, refs)
-    scores = _Scores([task], [0, 1], {task.name: refs})
+    scores = Scores([task], [0, 1], {task.name: refs})
     order = [("heldout", 1), ("train", 1), ("heldout", 0), ("train", 0)]
     for i, (split, seed) in enumerate(order):
         scores.add(task, split, seed, runs[split][seed])

@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from benchmark.submission import ManifestError, content_hash, load_agent_factory, load_manifest
+from benchmark.submission.manifest import ManifestError, content_hash, load_agent_factory, load_manifest
 
 GOOD = """\
 name: my-agent

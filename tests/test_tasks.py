@@ -12,11 +12,14 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from benchmark import grid as G
-from benchmark.core import BatchedCore
-from benchmark.policies import UniformRandom
-from benchmark.rollout import reference_tables, rollout
-from benchmark.scoring import episode_scores, normalized, score_split
-from benchmark.task import SPLITS, get_task, public_seeds
+from benchmark.envs.core import BatchedCore
+from benchmark.contract.policies import UniformRandom
+from benchmark.evaluation.references import reference_tables
+from benchmark.evaluation.rollout import rollout
+from benchmark.evaluation.scoring import episode_scores, normalized, score_split
+from benchmark.contract.task import SPLITS
+from benchmark.contract.registry import get_task
+from benchmark.evaluation.seeds import public_seeds
 
 N_TEST = 200  # held-out episodes per sanity check: enough for the bounds, quick on 2 cores
 
@@ -180,7 +183,7 @@ def test_reference_cache_matches_a_fresh_run(task_name, tmp_path, monkeypatch):
 def test_both_splits_run_at_the_same_batch_width(task_name):
     # The scorer streams episodes through min(DEFAULT_BATCH, episodes) slots: equal widths keep
     # the batch size from telling the agent which split it is playing.
-    from benchmark.rollout import DEFAULT_BATCH
+    from benchmark.evaluation.rollout import DEFAULT_BATCH
 
     assert min(get_task(task_name).episodes.values()) >= DEFAULT_BATCH
 

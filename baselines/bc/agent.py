@@ -14,6 +14,6 @@ from baselines import nets
 WEIGHTS = Path(__file__).resolve().parent / "weights"
 
 
-def make_agent(task_id: str, seed: int) -> nets.SamplingAgent:
+def make_agent(task_id: str, seed: int, weights: Path = WEIGHTS) -> nets.SamplingAgent:
     torch.set_num_threads(1)
-    return nets.SamplingAgent(nets.load_policy(WEIGHTS / f"{task_id}-seed{seed}.pt"), seed)
+    return nets.SamplingAgent(nets.load_policy(Path(weights) / f"{task_id}-seed{seed}.pt"), seed)

@@ -23,8 +23,8 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from baselines import nets
-from benchmark.env import ProxyVectorEnv
-from benchmark.task import get_task
+from benchmark.envs.env import ProxyVectorEnv
+from benchmark.contract.registry import get_task
 
 HERE = Path(__file__).parent
 NUM_ENVS = 256

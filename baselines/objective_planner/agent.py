@@ -59,6 +59,6 @@ class PlannerAgent:
         return np.where(has_goal, actions, G.STAY).astype(np.int64)
 
 
-def make_agent(task_id: str, seed: int) -> PlannerAgent:
-    with np.load(WEIGHTS / f"{task_id}-seed{seed}.npz") as data:
+def make_agent(task_id: str, seed: int, weights: Path = WEIGHTS) -> PlannerAgent:
+    with np.load(Path(weights) / f"{task_id}-seed{seed}.npz") as data:
         return PlannerAgent(data["weights"])

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 import benchmark  # noqa: F401  (registers the envs)
 from benchmark import grid as G
-from benchmark.task import get_task
+from benchmark.contract.registry import get_task
 
 HERE = Path(__file__).parent
 NUM_ENVS, DEFAULT_STEPS, RIDGE = 256, 2_000_000, 1.0

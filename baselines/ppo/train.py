@@ -1,6 +1,6 @@
 """Train the PPO baseline: `proxybench train ppo --task T --seed S [--steps N]`.
 
-stable-baselines3 PPO on CPU torch, through `benchmark.sb3.ProxySB3VecEnv` (the native numpy
+stable-baselines3 PPO on CPU torch, through `benchmark.envs.sb3.ProxySB3VecEnv` (the native numpy
 vector env of the train split, alpha as given, level stream seeded by the training seed). The
 network is the shared one of `baselines/nets.py` as SB3's features extractor (egocentric
 one-hot cell embedding + two-layer MLP trunk, shared by actor and critic), with SB3's linear
@@ -25,8 +25,8 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from tqdm import tqdm
 
 from baselines import nets
-from benchmark.sb3 import ProxySB3VecEnv
-from benchmark.task import get_task
+from benchmark.envs.sb3 import ProxySB3VecEnv
+from benchmark.contract.registry import get_task
 
 HERE = Path(__file__).parent
 THREADS = 1

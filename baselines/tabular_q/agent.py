@@ -32,6 +32,6 @@ class TabularAgent:
         return np.where(known, self.actions[pos], self.rng.integers(0, 5, size=len(obs))).astype(np.int64)
 
 
-def make_agent(task_id: str, seed: int) -> TabularAgent:
-    with np.load(WEIGHTS / f"{task_id}-seed{seed}.npz") as data:
+def make_agent(task_id: str, seed: int, weights: Path = WEIGHTS) -> TabularAgent:
+    with np.load(Path(weights) / f"{task_id}-seed{seed}.npz") as data:
         return TabularAgent(data["keys"], data["actions"], seed)

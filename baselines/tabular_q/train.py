@@ -17,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 import benchmark  # noqa: F401  (registers the envs)
-from benchmark.task import get_task
+from benchmark.contract.registry import get_task
 
 HERE = Path(__file__).parent
 NUM_LEVELS, NUM_ENVS = 200, 64

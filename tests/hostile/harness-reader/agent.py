@@ -9,7 +9,7 @@ import numpy as np
 
 
 def find_state() -> list[str]:
-    found = ["the scorer's module"] if "benchmark.scorer" in sys.modules else []
+    found = ["the scorer's module"] if "benchmark.evaluation.scorer" in sys.modules else []
     frame = sys._getframe()
     while frame is not None:
         for name in ("core", "state", "levels", "seeds", "refs"):
@@ -21,7 +21,7 @@ def find_state() -> list[str]:
             found.append(f"a {type(obj).__name__} object")
             break
     try:
-        import benchmark.rollout  # noqa: F401  (the public code: allowed; it holds no scorer state)
+        import benchmark.evaluation.rollout  # noqa: F401  (the public code: allowed; it holds no scorer state)
     except Exception:
         pass
     return found

@@ -27,9 +27,11 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from . import grid as G
-from .core import BatchedCore, LevelStream, takes
-from .task import SPLITS, get_task, registry
+from benchmark import grid as G
+from benchmark.envs.core import BatchedCore, takes
+from benchmark.envs.prefetch import LevelStream
+from benchmark.contract.task import SPLITS
+from benchmark.contract.registry import get_task, registry
 
 OBSERVATION_SPACE = gym.spaces.Box(0, 255, (G.SIZE, G.SIZE, 3), np.uint8)
 ACTION_SPACE = gym.spaces.Discrete(len(G.ACTION_NAMES))
@@ -55,7 +57,7 @@ class _LevelSeeds:
         j = np.arange(self.count, self.count + k, dtype=np.uint64)
         self.count += k
         with np.errstate(over="ignore"):
-            seeds = G._splitmix64(np.uint64(self.base) + j) >> np.uint64(1)
+            seeds = G.splitmix64(np.uint64(self.base) + j) >> np.uint64(1)
         return seeds if self.num_levels is None else seeds % np.uint64(self.num_levels)
 
 
@@ -208,7 +210,7 @@ def register_envs(tasks: dict | None = None) -> None:
                 continue
             gym.register(
                 id=env_id,
-                entry_point="benchmark.env:ProxyEnv",
-                vector_entry_point="benchmark.env:ProxyVectorEnv",
+                entry_point="benchmark.envs.env:ProxyEnv",
+                vector_entry_point="benchmark.envs.env:ProxyVectorEnv",
                 kwargs={"task": name, "split": split},
             )

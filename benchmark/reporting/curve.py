@@ -4,11 +4,11 @@
 
 For every alpha (the fraction of train levels drawn held-out style) and training seed, train the
 baseline (`proxybench train` underneath), then score each alpha as one submission whose runs are
-the seeds, so the intervals cover seeds and episodes. Work lives in `--work` (default
-`~/.cache/proxybench/curves/<baseline>-<task>`): one submission folder per alpha, holding the
-baseline's agent code, a manifest (track open, the alpha, the seeds) and the weights. A job whose
-weights exist is not trained again and an alpha whose results are newer than its weights is not
-scored again, so an interrupted sweep resumes where it stopped.
+the seeds, so the intervals cover seeds and episodes: the baseline's agent is scored in memory
+(`score_agent`) with the alpha's weights. Work lives in `--work` (default
+`~/.cache/proxybench/curves/<baseline>-<task>`): per alpha, a folder of weights and the results
+scored from them. A job whose weights exist is not trained again and an alpha whose results are
+newer than its weights is not scored again, so an interrupted sweep resumes where it stopped.
 
 Jobs run in parallel on the local cores by default (a process pool), or on a Ray cluster with
 `--ray ADDRESS` (the `ray` extra). Output: `--out` (default docs/curves) gets
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -29,8 +28,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .rollout import cache_dir
-from .training import trainable_baselines
+from benchmark.contract.registry import get_task
+from benchmark.evaluation.cache import cache_dir
+from benchmark.evaluation.results import write_json_atomic
+from benchmark.evaluation.scorer import score_agent
+from benchmark.training import baseline_module, train_baseline, trainable_baselines
 
 DEFAULT_ALPHAS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)
 COLUMNS = ("capability_generalization", "objective_generalization", "heldout_score", "train_score")
@@ -40,36 +42,24 @@ def alpha_folder(work: Path, alpha: float) -> Path:
     return work / f"alpha-{alpha:g}"
 
 
-def prepare(baseline: str, task: str, alpha: float, seeds: list[int], work: Path, steps: int | None) -> Path:
-    """A submission folder for one alpha: the baseline's code and a manifest; weights come later."""
-    source = trainable_baselines()[baseline]
-    folder = alpha_folder(work, alpha)
-    (folder / "weights").mkdir(parents=True, exist_ok=True)
-    for path in source.iterdir():
-        if path.is_file() and path.suffix == ".py":
-            shutil.copy2(path, folder / path.name)
-    manifest = yaml.safe_load((source / "submission.yaml").read_text())
-    manifest.update({"name": f"{manifest['name']}-alpha-{alpha:g}".replace(".", "p"), "track": "open"})
-    manifest["training"].update({"alpha": float(alpha), "seeds": list(seeds)})
+def env_steps(baseline: str, steps: int | None) -> int:
+    """A run's training budget: `steps`, else the baseline's declared one."""
     if steps is not None:
-        manifest["training"]["env_steps"] = int(steps)
-    (folder / "submission.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
-    return folder
+        return int(steps)
+    manifest = yaml.safe_load((trainable_baselines()[baseline] / "submission.yaml").read_text())
+    return int(manifest["training"]["env_steps"])
 
 
 def train_job(baseline: str, task: str, alpha: float, seed: int, weights: str, steps: int | None) -> str:
     """One (alpha, seed) training run; a module-level function so process pools and Ray can ship it."""
-    from .training import train_baseline
-
     return str(train_baseline(baseline, task, seed, alpha=alpha, steps=steps, out=weights, progress=False))
 
 
-def score_alpha(folder: Path, task: str) -> dict:
-    from .scorer import score_submission, write_json_atomic
-
-    results = score_submission(folder, [task], progress=False, sandbox=False)
-    write_json_atomic(folder / "results.json", results)
-    return results
+def score_alpha(baseline: str, task: str, alpha: float, seeds: list[int], weights: Path) -> dict:
+    """One alpha's results: the baseline's agent with these weights, its runs the seeds."""
+    agent = baseline_module(baseline, "agent")
+    return score_agent(lambda task_name, seed: agent.make_agent(task_name, seed, weights=weights), [task],
+                       seeds, progress=False, name=f"{baseline}-alpha-{alpha:g}", track="open")
 
 
 def _run(jobs: list[tuple], ray_address: str | None, workers: int) -> None:
@@ -99,13 +89,13 @@ def _run(jobs: list[tuple], ray_address: str | None, workers: int) -> None:
 def sweep(baseline: str, task: str, alphas: list[float], seeds: list[int], *, steps: int | None = None,
           work: Path | None = None, out: Path = Path("docs/curves"), ray_address: str | None = None,
           workers: int | None = None) -> pd.DataFrame:
-    from .task import get_task
-
     task, out = get_task(task).name, Path(out)
     if baseline not in trainable_baselines():
         raise KeyError(f"unknown baseline {baseline!r}; trainable: {', '.join(trainable_baselines())}")
     work = Path(work or cache_dir() / "curves" / f"{baseline}-{task}")
-    folders = {alpha: prepare(baseline, task, alpha, seeds, work, steps) for alpha in alphas}
+    folders = {alpha: alpha_folder(work, alpha) for alpha in alphas}
+    for folder in folders.values():
+        (folder / "weights").mkdir(parents=True, exist_ok=True)
     jobs = [(baseline, task, alpha, seed, str(folders[alpha] / "weights"), steps)
             for alpha in alphas for seed in seeds if not _weights_exist(folders[alpha] / "weights", task, seed)]
     print(f"{baseline} on {task}: {len(alphas) * len(seeds) - len(jobs)} of {len(alphas) * len(seeds)} "
@@ -120,11 +110,11 @@ def sweep(baseline: str, task: str, alphas: list[float], seeds: list[int], *, st
             results = json.loads(results_file.read_text())
         else:
             print(f"  scoring alpha {alpha:g}", file=sys.stderr)
-            results = score_alpha(folder, task)
+            results = score_alpha(baseline, task, alpha, seeds, folder / "weights")
+            write_json_atomic(results_file, results)
         fig = results["tasks"][task]
-        manifest = yaml.safe_load((folder / "submission.yaml").read_text())
         row = {"baseline": baseline, "task": task, "alpha": alpha, "seeds": len(seeds),
-               "env_steps": manifest["training"]["env_steps"]}
+               "env_steps": env_steps(baseline, steps)}
         for name in COLUMNS:
             row[name], row[f"{name}_low"], row[f"{name}_high"] = (fig[name]["value"], fig[name]["ci_low"],
                                                                   fig[name]["ci_high"])

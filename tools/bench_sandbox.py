@@ -1,6 +1,6 @@
 """What isolation costs: sandboxed vs in-process scoring time of the random baseline.
 
-    python -m benchmark.bench_sandbox [--tasks RedDoor,CoinEnd] [--episodes N] [--repeats 3] [--batch 200]
+    python tools/bench_sandbox.py [--tasks RedDoor,CoinEnd] [--episodes N] [--repeats 3] [--batch 200]
 
 Scores `baselines/random` on the tasks, once to fill the reference cache (untimed), then
 `--repeats` times in-process and sandboxed, alternating, and reports the median and best
@@ -27,9 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from .rollout import DEFAULT_BATCH
-from .scorer import score_submission
-from .task import parse_task_list
+from benchmark.evaluation.rollout import DEFAULT_BATCH
+from benchmark.submission.score import score_submission
+from benchmark.contract.registry import parse_task_list
 
 RANDOM = Path(__file__).resolve().parents[1] / "baselines" / "random"
 
@@ -81,7 +81,7 @@ def _cpu() -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmark.bench_sandbox", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python tools/bench_sandbox.py", description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", default=None, help="comma-separated task names (default: the suite)")
     parser.add_argument("--episodes", type=int, default=None, help="episodes per split (default: each task's)")
     parser.add_argument("--repeats", type=int, default=3)

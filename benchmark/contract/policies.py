@@ -10,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import grid as G
+from benchmark import grid as G
 
 
 def stay(obs: np.ndarray, first: np.ndarray, state: dict) -> np.ndarray:
@@ -31,7 +31,7 @@ class UniformRandom:
             self._t = np.zeros(len(obs), np.uint64)
         self._t = np.where(first, np.uint64(0), self._t + np.uint64(1))
         with np.errstate(over="ignore"):
-            h = G._splitmix64(G._splitmix64(state["seed"] ^ self._key) + self._t)
+            h = G.splitmix64(G.splitmix64(state["seed"] ^ self._key) + self._t)
         return (h % np.uint64(5)).astype(np.int64)
 
 

@@ -34,7 +34,7 @@ it:
                       b"X" u32 n, n ASCII bytes "exit N" | "signal N" | "cpu"
                                                                    the run's process ended
 
-The agent process checks its agent's reply like `benchmark.rollout.check_actions` (a numpy
+The agent process checks its agent's reply like `benchmark.evaluation.rollout.check_actions` (a numpy
 array of integers of shape (B,)) and sends either int64 actions or an error message; the scorer
 parses the reply as raw bytes with explicit lengths and checks the range.
 """

@@ -1,11 +1,11 @@
 """Stable-Baselines3 adapter: a task split as an SB3 `VecEnv`, stepped natively in numpy.
 
-    from benchmark.sb3 import ProxySB3VecEnv
+    from benchmark.envs.sb3 import ProxySB3VecEnv
     from stable_baselines3 import PPO
     env = ProxySB3VecEnv("CheeseCorner", num_envs=256, seed=0)        # train split, alpha 0
     model = PPO("MlpPolicy", env).learn(1_000_000)
 
-It wraps `benchmark.env.ProxyVectorEnv` (one batched core, no subprocesses, no per-env Python
+It wraps `benchmark.envs.env.ProxyVectorEnv` (one batched core, no subprocesses, no per-env Python
 objects) and speaks SB3's conventions instead of gymnasium's:
 
 - `step` returns (obs, reward, done, infos) with done = terminated | truncated; the reward is the
@@ -34,8 +34,8 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices
 
-from . import grid as G
-from .env import ACTION_SPACE, ProxyVectorEnv
+from benchmark import grid as G
+from benchmark.envs.env import ACTION_SPACE, ProxyVectorEnv
 
 _HIGH = np.broadcast_to(np.array([max(G.OBJECT_TO_IDX.values()), max(G.COLOR_TO_IDX.values()),
                                   max(G.STATE_TO_IDX.values())], np.uint8), (G.SIZE, G.SIZE, 3))

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from . import BENCHMARK_VERSION
-from .submission import RESULTS
-from .task import registry
+from benchmark.version import BENCHMARK_VERSION
+from benchmark.evaluation.results import RESULTS
+from benchmark.contract.registry import registry
 
 ENTRY_DIRS = ("baselines", "submissions")
 FIGURE_DIR = "docs/leaderboard"
@@ -156,7 +156,7 @@ def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None
 
 def generate(root: Path, figures: bool = False) -> str:
     """The page for the results under `root` (and, with `figures`, its two PNGs written)."""
-    from .scorer import reference_results
+    from benchmark.evaluation.references import reference_results
 
     entries, references = collect(root), reference_results()
     if figures:

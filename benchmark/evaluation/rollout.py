@@ -7,32 +7,34 @@ The episode table is a pandas DataFrame, one row per seed in the order given:
     proxy_return  return under the task's proxy objective
     length        steps taken
     outcome       'terminated' (the task ended it) or 'truncated' (the time limit did)
-
-Reference tables (stay, random, true-oracle, proxy-oracle) are cached on disk under a key of
-task name, task version, benchmark version, split and seed-list hash.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from .core import BatchedCore, take
-from .policies import UniformRandom, stay
-from .task import Policy, Task, seed_list_hash
+from benchmark.contract.task import Policy, Task
+from benchmark.envs.core import BatchedCore, take
 
-REFERENCES = ("stay", "random", "true-oracle", "proxy-oracle")
 OUTCOMES = ("terminated", "truncated")
 DEFAULT_BATCH = 200  # <= every split's episode count, so both splits run at the same width
 
 
+REASON_CHARS = 300         # a failure's reason, as recorded in results.json
+
+
 class AgentError(Exception):
     """The agent answered something that is not a batch of valid actions (or raised)."""
+
+
+def one_line(text: str, limit: int = REASON_CHARS) -> str:
+    """Untrusted text as one printable line of at most `limit` characters."""
+    line = " ".join(str(text).split())
+    line = "".join(ch if ch.isprintable() else "?" for ch in line)
+    return line if len(line) <= limit else line[:limit - 3] + "..."
 
 
 def check_actions(actions, batch: int, step: int) -> np.ndarray:
@@ -131,59 +133,11 @@ class Rollout:
         self.done = not self.active.any()
 
     def table(self) -> pd.DataFrame:
-        return _table(self.seeds, self.out_true, self.out_proxy, self.out_length, self.out_outcome)
+        return episode_table(self.seeds, self.out_true, self.out_proxy, self.out_length, self.out_outcome)
 
 
-def _table(seeds, true_return, proxy_return, length, outcome) -> pd.DataFrame:
+def episode_table(seeds, true_return, proxy_return, length, outcome) -> pd.DataFrame:
     return pd.DataFrame({
         "seed": seeds, "true_return": true_return, "proxy_return": proxy_return,
         "length": length, "outcome": pd.Categorical.from_codes(outcome, OUTCOMES),
     })
-
-
-# ---------------------------------------------------------------------------------------------
-# Reference policies and their cache
-
-def reference_policy(task: Task, name: str) -> Policy:
-    if name == "stay":
-        return stay
-    if name == "random":
-        return UniformRandom(f"{task.name}/random")
-    if name in ("true-oracle", "proxy-oracle"):
-        return task.oracle(name.split("-")[0])
-    raise KeyError(f"unknown reference policy {name!r}; expected one of {', '.join(REFERENCES)}")
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("PROXYBENCH_CACHE", Path.home() / ".cache" / "proxybench"))
-
-
-def reference_tables(task: Task, split: str, seeds, *, use_cache: bool = True,
-                     levels: dict | None = None) -> dict[str, pd.DataFrame]:
-    """Episode tables of the four reference policies on `seeds` (cached on disk); `levels` as
-    in `rollout`."""
-    from . import BENCHMARK_VERSION
-
-    seeds = np.asarray(seeds, np.uint64)
-    path = cache_dir() / (f"{task.name}-v{task.version}-{split}-{seed_list_hash(seeds)}"
-                          f"-pb{BENCHMARK_VERSION}.npz")
-    if use_cache and path.exists():
-        try:
-            with np.load(path) as data:
-                return {name: _table(seeds, *(data[f"{name}/{col}"] for col in
-                                              ("true_return", "proxy_return", "length", "outcome")))
-                        for name in REFERENCES}
-        except (OSError, KeyError, ValueError):
-            pass  # a damaged cache entry is recomputed
-    if levels is None:
-        levels = task.levels(split, seeds)
-    tables = {name: rollout(task, split, reference_policy(task, name), seeds, levels=levels)
-              for name in REFERENCES}
-    if use_cache:
-        arrays = {f"{name}/{col}": (t[col].cat.codes.to_numpy() if col == "outcome" else t[col].to_numpy())
-                  for name, t in tables.items() for col in ("true_return", "proxy_return", "length", "outcome")}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as tmp:
-            np.savez(tmp, **arrays)
-        os.replace(tmp.name, path)
-    return tables

@@ -30,8 +30,9 @@ from typing import Any, Callable
 
 import yaml
 
+from benchmark.evaluation.results import RESULTS
+
 MANIFEST = "submission.yaml"
-RESULTS = "results.json"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 ENTRY_RE = re.compile(r"^[A-Za-z0-9_./-]+\.py:[A-Za-z_][A-Za-z0-9_]*$")
 TRACKS = ("standard", "open")

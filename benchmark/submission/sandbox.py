@@ -46,15 +46,18 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmark.evaluation.cache import cache_dir
+from benchmark.evaluation.results import RESULTS
+from benchmark.evaluation.rollout import REASON_CHARS, AgentError, one_line
+
 from .agent_bootstrap import ACT, CPU_EXIT, HEADER, IN_SHM, STAY_AWAKE  # the protocol, defined once
-from .submission import RESULTS, Manifest
+from .manifest import Manifest
 
 BOOTSTRAP = Path(__file__).with_name("agent_bootstrap.py")
 MAX_MESSAGE = 4096         # longest error message accepted from an agent process
 MAX_STATUS = 64            # longest hello / exit status
 PIPE_SIZE = 1 << 20        # room for a whole batch of observations in the pipe
 SHM_SIZE = 4 << 20         # shared memory for observations (larger batches go through the pipe)
-REASON_CHARS = 300
 AFTER_LAST_STEP = "after the last step"
 STARTUP_SECONDS = 60.0     # for the zygote to start (no submitted code runs before it is ready)
 DEFAULT_USER = "nobody"
@@ -87,21 +90,6 @@ class PreviousRunError(Exception):
 class MakeAgentError(Exception):
     """Starting a run's agent (make_agent) failed; raised from its first act() call, so that the
     agent process starts while the scorer generates the levels."""
-
-
-def _agent_error() -> type:
-    """benchmark.rollout.AgentError, imported when needed (rollout imports pandas, and the CLI
-    reads this module's defaults for every command)."""
-    from .rollout import AgentError
-
-    return AgentError
-
-
-def one_line(text: str, limit: int = REASON_CHARS) -> str:
-    """Untrusted text as one printable line of at most `limit` characters."""
-    line = " ".join(str(text).split())
-    line = "".join(ch if ch.isprintable() else "?" for ch in line)
-    return line if len(line) <= limit else line[:limit - 3] + "..."
 
 
 # ---------------------------------------------------------------------------------------------
@@ -155,8 +143,6 @@ def tamper_warnings(folder: Path, ident: Identity | None) -> list[str]:
     scorer's own user and can write whatever it can (README, *Untrusted submissions*)."""
     if ident is None:
         return []
-    from .rollout import cache_dir
-
     out = []
     folder = Path(folder).resolve()
     for path in [folder, *folder.parents]:
@@ -488,9 +474,9 @@ class Sandbox:
         try:
             _, payload = self._recv(deadline, "starting the agent process", expect=b"H",
                                     seconds=max(self.limits.call_timeout, STARTUP_SECONDS))
-        except _agent_error() as exc:  # no submitted code has run yet: what it printed is ours
+        except AgentError as exc:  # no submitted code has run yet: what it printed is ours
             lines = output.tail.decode("utf-8", "replace").strip().splitlines()
-            raise _agent_error()(one_line(f"{exc}: {lines[-1]}" if lines else str(exc), 2 * REASON_CHARS)) from None
+            raise AgentError(one_line(f"{exc}: {lines[-1]}" if lines else str(exc), 2 * REASON_CHARS)) from None
         self.ready = True
         self.isolation = dict(item.split("=", 1) for item in payload.decode("ascii", "replace").split()
                               if "=" in item)
@@ -522,7 +508,7 @@ class Sandbox:
             _, status = self._recv(deadline, AFTER_LAST_STEP, expect=b"X")
             if status != b"exit 0":
                 self._fail(f"{AFTER_LAST_STEP}: {self._ended(status.decode('ascii', 'replace'))}")
-        except _agent_error() as exc:
+        except AgentError as exc:
             raise PreviousRunError(str(exc)) from None
 
     def kill(self):
@@ -575,7 +561,7 @@ class Sandbox:
         elif self.python_hint and any(word in reason for word in ("ImportError", "ModuleNotFoundError")):
             reason = one_line(reason, REASON_CHARS - len(self.python_hint)) + self.python_hint
         self.kill()
-        raise _agent_error()(one_line(reason, 2 * REASON_CHARS))
+        raise AgentError(one_line(reason, 2 * REASON_CHARS))
 
     def _timeout(self, task_bound: bool, what: str, until: float):
         if task_bound:
@@ -710,7 +696,7 @@ class AgentRun:
             self.sb._handshake(self.deadline)
             request = self._make_request
             self.sb._send([HEADER.pack(b"M", len(request)), request], self.deadline, self._making)
-        except _agent_error() as exc:
+        except AgentError as exc:
             raise MakeAgentError(str(exc)) from None
         self._requested, self._sent = True, time.monotonic()
 
@@ -729,7 +715,7 @@ class AgentRun:
         left = max(0.0, self.sb.limits.call_timeout - (time.monotonic() - self._sent))
         try:
             self.sb._recv(self.deadline, what, expect=b"K", seconds=left)
-        except _agent_error() as exc:
+        except AgentError as exc:
             raise MakeAgentError(str(exc)) from None
 
     def act(self, obs: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -799,4 +785,4 @@ class AgentRun:
             try:
                 self.sb.settle()
             except PreviousRunError as exc:  # this run's exit, not a previous one's
-                raise _agent_error()(str(exc)) from None
+                raise AgentError(str(exc)) from None

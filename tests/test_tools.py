@@ -1,0 +1,82 @@
+"""The comparison harnesses in tools/: smoke tests (their figures are the machine's, never asserted)."""
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmark import grid as G
+
+TOOLS = Path(__file__).resolve().parents[1] / "tools"
+
+
+def tool(name: str):
+    """A tools/ script as a module (tools/ is not a package: it ships with the repository only)."""
+    spec = importlib.util.spec_from_file_location(f"tools_{name}", TOOLS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+compare_speed = tool("compare_speed")
+
+
+def test_speedtest_compares_with_a_plain_numpy_gridworld(capsys):
+    args = ["--tasks", "RedDoor,CoinEnd", "--batch", "1,8", "--seconds", "0.02", "--repeats", "1",
+            "--compare", "numpy"]
+    assert compare_speed.main(args + ["--format", "json"]) == 0
+    plain = [r for r in json.loads(capsys.readouterr().out) if r["library"] == "numpy"]
+    assert [(r["task"], r["batch"]) for r in plain] == [("plain 13x13 gridworld", 8)]   # batches above 1
+    assert plain[0]["steps_per_second"] > 0
+    assert compare_speed.main(args) == 0
+    assert re.search(r"numpy plain 13x13 gridworld B=8: [\d,]+ steps/s; proxybench at the same batch: "
+                     r"[\d.]+x it \((RedDoor|CoinEnd)\) to [\d.]+x", capsys.readouterr().out)
+    assert compare_speed.main(["--tasks", "RedDoor", "--batch", "1", "--compare", "numpy"]) == 1
+    assert "--compare numpy times batches above 1" in capsys.readouterr().err
+
+
+def test_plain_gridworld_moves_pays_and_restarts():
+    """The numpy reference is a real gridworld: walls block, the goal pays and ends the episode,
+    step 64 truncates, and an ended episode restarts."""
+    PlainGridworld = compare_speed.PlainGridworld
+
+    env = PlainGridworld(3)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (3, G.SIZE, G.SIZE, 3) and obs.dtype == np.uint8
+    assert (obs[:, [0, -1], :, 0] == G.cell("wall", "grey")[0]).all()      # the walls are whole
+    assert (obs[:, :, [0, -1], 0] == G.cell("wall", "grey")[0]).all()
+    env.agent[:] = [[1, 1], [5, 5], [5, 5]]
+    env.goal[1] = [5, 6]
+    env.goal[[0, 2]] = [11, 11]
+    obs, reward, terminated, truncated, _ = env.step(np.array([0, 1, 4]))   # up into the wall, right, stay
+    assert env.agent[0].tolist() == [1, 1] and env.agent[2].tolist() == [5, 5]
+    assert reward.tolist() == [0, 1, 0] and terminated.tolist() == [False, True, False]
+    assert (obs[0, 1, 1] == G.cell("agent", "white")).all() and env.t[1] == 0   # level 1 restarted
+    for _ in range(PlainGridworld.MAX_STEPS - 1):
+        _, _, terminated, truncated, _ = env.step(np.array([4, 4, 4]))
+    assert truncated[0] and truncated[2] and not terminated[0]
+    assert env.t[0] == 0
+
+
+def test_compare_speed_rejects_an_unknown_library(capsys):
+    assert compare_speed.main(["--tasks", "RedDoor", "--batch", "2", "--seconds", "0.01", "--repeats", "1",
+                               "--compare", "procgen"]) == 1
+    assert "--compare procgen: not supported" in capsys.readouterr().err
+
+
+def test_bench_sandbox_times_both_modes_at_the_width_asked(tmp_path, monkeypatch, capsys):
+    """The overhead benchmark's smoke test (its figures are not asserted: they are the machine's)."""
+    bench_sandbox = tool("bench_sandbox")
+    monkeypatch.setenv("PROXYBENCH_CACHE", str(tmp_path))
+    assert bench_sandbox.main(["--tasks", "CoinEnd", "--episodes", "30", "--repeats", "1",
+                               "--batch", "16", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["batch"] == 16 and report["identical_results"] is True
+    assert report["in_process_s"] > 0 and report["sandboxed_s"] > 0
+    assert len(report["all_times_s"]["sandboxed"]) == 1
+    with pytest.raises(SystemExit):
+        bench_sandbox.main(["--batch", "0"])
+    assert "--batch must be at least 1" in capsys.readouterr().err
