@@ -7,9 +7,9 @@
 encoded over the encoding tables (`N_TYPES`, `N_COLOURS`, `N_STATES` slots, more than the suite
 uses today) and mapped linearly to `EMBED` numbers: the sum of three table rows, the same
 function as one-hot followed by a 1x1 convolution, without materialising the one-hot (done in
-torch from the raw uint8 codes; measured faster than a one-hot made in numpy, see README,
-Baselines). The embedded grid is then rolled cyclically so the agent sits at the centre (an
-egocentric, wrap-around view), and a two-layer ReLU MLP trunk feeds both heads.
+torch from the raw uint8 codes; measured faster than a one-hot made in numpy). The embedded
+grid is then rolled cyclically so the agent sits at the centre (an egocentric, wrap-around
+view), and a two-layer ReLU MLP trunk feeds both heads.
 
 Agents: `GreedyAgent` (argmax) and `SamplingAgent` (seeded sampling, what both baselines use).
 torch is imported here; the core package (`benchmark`) never imports this module.
@@ -31,7 +31,7 @@ AGENT = G.OBJECT_TO_IDX["agent"]
 
 
 class _Lookup(torch.autograd.Function):
-    """`F.embedding` whose backward is one `index_add_`: several times faster on CPU than
+    """`F.embedding` whose backward is one `index_add_`: faster on CPU than
     torch's embedding backward for the ~350k lookups of a PPO minibatch."""
 
     @staticmethod

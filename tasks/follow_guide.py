@@ -165,7 +165,7 @@ class FollowGuide(Task):
 
 
 # The step is a kernel (`G.jit`): the guide's move, the activations and the redraw touch a few
-# cells of a few levels, which as numpy calls over the batch cost 5-10x more than the rules.
+# cells of a few levels, which as numpy calls over the batch cost far more than the rules.
 
 @G.jit
 def _step_levels(grid, floor, agent, guide, guide_path, cycle_start, period, beacons, order, guide_order, place,

@@ -219,7 +219,7 @@ class KeysChests(Task):
 
 
 # The step is a kernel (`G.jit`): a pick-up or an opening touches a cell and the inventory row
-# of a few levels, which as numpy calls over the batch cost 10x more than the rules themselves.
+# of a few levels, which as numpy calls over the batch cost far more than the rules themselves.
 
 KEY_TYPE, CHEST_TYPE = int(KEY[0]), int(CHEST[0])
 HELD_ROWS = G.inventory_rows(bytes(HELD))     # HELD_ROWS[k]: the top wall's inner cells, k held

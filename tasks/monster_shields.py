@@ -159,7 +159,7 @@ class MonsterShields(Task):
 
 
 # The step is a kernel (`G.jit`): a level's monsters, their draws and the shield rules are a
-# few dozen operations on five items, which cost 5-10x more as numpy calls, in a batch of one
+# few dozen operations on five items, which cost far more as numpy calls, in a batch of one
 # and of 1024 alike.
 
 SHIELD_TYPE, APPLE_TYPE = int(SHIELD[0]), int(APPLE[0])

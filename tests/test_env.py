@@ -331,3 +331,15 @@ def test_final_observations_of_a_whole_batch_stay_as_returned(prefetch):
     for final, copy in kept:
         np.testing.assert_array_equal(final, copy)
     env.close()
+
+
+@pytest.mark.parametrize("alpha", [-0.1, 1.5, True, "0.1", float("nan")])
+def test_the_task_refuses_an_alpha_outside_0_1_on_every_path(alpha):
+    """alpha is checked once, by the task: the env, the vector env and training all reach it."""
+    with pytest.raises(ValueError, match=r"RedDoor: alpha must be in \[0, 1\]"):
+        benchmark.get_task("RedDoor", alpha=alpha)
+    with pytest.raises(ValueError, match="alpha must be in"):
+        gym.make_vec("proxybench/RedDoor-train-v1", num_envs=2, alpha=alpha)
+    from benchmark.training import TrainingError, train_baseline
+    with pytest.raises(TrainingError, match="alpha must be in"):
+        train_baseline("tabular-q", "RedDoor", 0, alpha=alpha, out="/nonexistent")

@@ -58,7 +58,7 @@ OUTCOMES = {
 
 
 # Without root there is no privilege separation: the agent runs as the scorer's user and can read
-# and write what it can (README, *Untrusted submissions*). These attacks then succeed.
+# and write what it can (docs/sandbox.md). These attacks then succeed.
 NEED_ROOT = {"secret-reader", "result-writer"}
 
 

@@ -2,7 +2,7 @@
 demonstrations on the train split. It samples its actions from the cloned policy with a torch
 generator seeded by the training seed (reproducible for a given sequence of calls): on train
 levels sampling scored clearly higher than argmax, which gets stuck walking back and forth
-where the clone is unsure (see README, Baselines).
+where the clone is unsure (see baselines/README.md).
 Weights: weights/<Task>-seed<S>.pt beside this file; only torch is needed to act."""
 
 from pathlib import Path

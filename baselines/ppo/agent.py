@@ -2,7 +2,7 @@
 the train split. It samples its actions from the policy, as in training, with a torch generator
 seeded by the training seed (reproducible for a given sequence of calls). Sampling, not argmax:
 a greedy memoryless policy gets stuck walking back and forth where its two most likely moves
-undo each other, and scored clearly lower on train levels (see README, Baselines).
+undo each other, and scored clearly lower on train levels (see baselines/README.md).
 Weights: weights/<Task>-seed<S>.pt beside this file; only torch is needed to act."""
 
 from pathlib import Path

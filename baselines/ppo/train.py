@@ -34,7 +34,7 @@ NUM_ENVS = 64
 PPO_KWARGS = dict(n_steps=128, batch_size=2048, n_epochs=4, learning_rate=5e-4, ent_coef=0.01,
                   gamma=0.99, gae_lambda=0.95, clip_range=0.2, vf_coef=0.5, max_grad_norm=0.5)
 # Env steps per task: the default budget of `proxybench train ppo` (what the committed weights
-# were trained with). See README, Baselines, for the wall time each took.
+# were trained with). See baselines/README.md for the wall time each took.
 STEPS = {
     "RedDoor": 1_000_000,
     "CoinEnd": 1_000_000,

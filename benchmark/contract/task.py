@@ -20,6 +20,7 @@ always does. Level i of a split is a pure function of (task, split, seed_i).
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Callable, ClassVar
 
@@ -51,6 +52,11 @@ class Task:
     episodes: ClassVar[dict[str, int]] = {"train": 200, "heldout": 500}
 
     alpha: float = 0.0  # disambiguation fraction of the train split
+
+    def __post_init__(self):
+        # Every path to levels (envs, training, scoring, curves) makes a Task: alpha is checked here.
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, numbers.Real) or not 0.0 <= self.alpha <= 1.0:
+            raise ValueError(f"{self.name}: alpha must be in [0, 1], got {self.alpha!r}")
 
     # --- to implement ------------------------------------------------------------------------
     def generate(self, rng: G.LevelRNG, disambiguating: np.ndarray) -> dict:

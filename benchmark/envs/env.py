@@ -11,8 +11,9 @@ the env's seeded generator, so `reset(seed=k)` is reproducible. `num_levels=N` r
 stream to levels 0..N-1 of the split (procgen's `num_levels`), e.g. to train on a finite set.
 `prefetch_levels=True` makes the next chunk of levels in a worker process while this one is
 used up (another core generates them; the same levels), handed over through shared memory:
-up to 1.7x at batch 1024 on this project's 2-core machine, but slower on a one-step task, whose
-levels cost about as much to make as to hand over (README, *Speed*). `close()` stops the worker.
+it pays where levels are costly to make and the agent has a core to spare, not on a one-step
+task, whose levels cost about as much to make as to hand over (docs/speed.md). `close()` stops
+the worker.
 
 Vector autoreset is gymnasium 1.x `SAME_STEP`: when a level ends, `step` returns the first
 observation of the next level in its row, with `terminated`/`truncated` set, the reward of the
@@ -70,8 +71,6 @@ class ProxyEnv(gym.Env):
                  num_levels: int | None = None, prefetch_levels: bool = False):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
         self.task = get_task(task, alpha=alpha)
         self.split, self.render_mode = split, render_mode
         self.observation_space, self.action_space = OBSERVATION_SPACE, ACTION_SPACE
@@ -124,8 +123,6 @@ class ProxyVectorEnv(VectorEnv):
                  prefetch_levels: bool = False):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must be in [0, 1], got {alpha}")
         self.task = get_task(task, alpha=alpha)
         self.split, self.num_envs, self.render_mode = split, num_envs, render_mode
         self.single_observation_space, self.single_action_space = OBSERVATION_SPACE, ACTION_SPACE
@@ -134,8 +131,8 @@ class ProxyVectorEnv(VectorEnv):
         self.core = BatchedCore(self.task, split, num_envs)
         self._all = np.arange(num_envs)
         self._seeds = _LevelSeeds(num_levels)
-        # Chunks of up to four batches, within CHUNK_BYTES: numpy's per-call cost, spread over more
-        # levels, made a maze level 5-12% cheaper at batch 1024. A prefetched chunk lasts at least
+        # Chunks of up to four batches, within CHUNK_BYTES: numpy's per-call cost is spread over
+        # more levels (docs/speed.md). A prefetched chunk lasts at least
         # four steps even if every level ends at its time limit (a one-step task resets the whole
         # batch every step): the hand-over is paid per chunk.
         level_bytes = sum(v.nbytes for v in self.task.levels(split, np.zeros(1, np.uint64)).values())

@@ -32,6 +32,11 @@ TIMESTAMP_FIELDS = ("scored_at",)  # the only fields that differ between two sco
 ENTRY_DIRS = ("baselines", "submissions")
 
 
+def entry_files(root: str | Path) -> list[Path]:
+    """Every results.json of a submission folder under root/baselines and root/submissions."""
+    return [f for sub in ENTRY_DIRS for f in sorted((Path(root) / sub).glob(f"*/{RESULTS}"))]
+
+
 def results_files(path: str | Path) -> list[Path]:
     """A results.json, a submission folder, or a root with baselines/ and submissions/."""
     path = Path(path)
@@ -39,7 +44,7 @@ def results_files(path: str | Path) -> list[Path]:
         return [path]
     if (path / RESULTS).is_file():
         return [path / RESULTS]
-    files = [f for sub in ENTRY_DIRS for f in sorted((path / sub).glob(f"*/{RESULTS}"))]
+    files = entry_files(path)
     if not files:
         raise FileNotFoundError(f"{path}: no {RESULTS} here, nor under {' or '.join(ENTRY_DIRS)}/")
     return files

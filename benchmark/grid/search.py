@@ -11,12 +11,12 @@ from .layout import cell_index
 
 def pack_rows(mask: np.ndarray) -> np.ndarray:
     """(B, H, W<=16) bool -> (B, H) uint16; bit c of a row is column c. The rows are padded to
-    16 columns and packed as one flat array: packbits along a 13-wide last axis is ~4x slower."""
+    16 columns and packed as one flat array: packbits along a 13-wide last axis is slower."""
     *lead, w = mask.shape
     padded = np.zeros((*lead, 16), bool)
     if padded.size >= 4096:
-        # Each row of w bools copied as one w-byte item: 2x faster than a bool copy of w per row
-        # (slower on a few rows).
+        # Each row of w bools copied as one w-byte item: cheaper than a bool copy of w per row
+        # (dearer on a few rows).
         padded.reshape(-1, 16)[:, :w].view(f"V{w}")[...] = np.ascontiguousarray(mask).reshape(-1, w).view(f"V{w}")
     else:
         padded[..., :w] = mask
@@ -25,7 +25,7 @@ def pack_rows(mask: np.ndarray) -> np.ndarray:
 
 def unpack_rows(rows: np.ndarray, width: int = SIZE) -> np.ndarray:
     """Inverse of `pack_rows`: (B, H) uint16 -> (B, H, width) bool (a view of the 16 unpacked
-    bits per row; unpacking the flat array is ~10x faster than along a short axis)."""
+    bits per row; unpacking the flat array is much faster than along a short axis)."""
     bits = np.unpackbits(np.ascontiguousarray(rows, "<u2").view(np.uint8), bitorder="little").view(bool)
     return bits.reshape(*rows.shape, 16)[..., :width]
 
@@ -162,7 +162,7 @@ def descend(dist: np.ndarray, agent: np.ndarray, which: np.ndarray | None = None
     if n < 256:
         best, action = d.min(axis=0), d.argmin(axis=0)
     else:  # the first smallest of the four by nine operations along the batch: a min and an
-        # argmin over the four cost more on a large batch (-30% at 1024)
+        # argmin over the four cost more on a large batch
         best, action = d[0], np.zeros(n, np.int64)
         for a in range(1, 4):
             closer = d[a] < best
@@ -199,7 +199,7 @@ def _may_spread(n: int, h: int, w: int) -> tuple[np.ndarray, ...]:
 
 def grow(mask: np.ndarray, diagonal: bool = False) -> np.ndarray:
     """(n, H, W) bool: the cells of `mask` and their 4 neighbours (8 with `diagonal`).
-    Shifts of the flattened batch (long contiguous loops: ~8x faster than shifting (n, H, W)
+    Shifts of the flattened batch (long contiguous loops, cheaper than shifting (n, H, W)
     slices), masked so that nothing spreads across a row or level boundary."""
     n, h, w = mask.shape
     down, up, right, left = _may_spread(n, h, w)
@@ -215,7 +215,7 @@ def grow(mask: np.ndarray, diagonal: bool = False) -> np.ndarray:
 
 def neighbour_counts(mask: np.ndarray) -> np.ndarray:
     """(n, H, W) int8: how many of each cell's 4 neighbours are in `mask`. Flat shifts masked at
-    row and level boundaries, as `grow` (3x faster than adding shifted (n, H, W) slices)."""
+    row and level boundaries, as `grow` (cheaper than adding shifted (n, H, W) slices)."""
     n, h, w = mask.shape
     down, up, right, left = _may_spread(n, h, w)
     flat = np.ascontiguousarray(mask).reshape(-1)

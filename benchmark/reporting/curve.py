@@ -90,6 +90,8 @@ def sweep(baseline: str, task: str, alphas: list[float], seeds: list[int], *, st
           work: Path | None = None, out: Path = Path("docs/curves"), ray_address: str | None = None,
           workers: int | None = None) -> pd.DataFrame:
     task, out = get_task(task).name, Path(out)
+    for alpha in alphas:
+        get_task(task, alpha=alpha)   # the task checks each alpha before any job starts
     if baseline not in trainable_baselines():
         raise KeyError(f"unknown baseline {baseline!r}; trainable: {', '.join(trainable_baselines())}")
     work = Path(work or cache_dir() / "curves" / f"{baseline}-{task}")

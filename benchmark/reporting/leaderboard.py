@@ -15,10 +15,9 @@ from pathlib import Path
 from tabulate import tabulate
 
 from benchmark.version import BENCHMARK_VERSION
-from benchmark.evaluation.results import RESULTS
+from benchmark.evaluation.results import entry_files
 from benchmark.contract.registry import registry
 
-ENTRY_DIRS = ("baselines", "submissions")
 FIGURE_DIR = "docs/leaderboard"
 SCATTER, BY_TAG = f"{FIGURE_DIR}/cg_vs_og.png", f"{FIGURE_DIR}/by_tag.png"
 REFERENCE_ROWS = ("random", "true-oracle", "proxy-oracle")
@@ -40,16 +39,15 @@ class Entry:
 def collect(root: Path) -> list[Entry]:
     """Every results.json under root/baselines and root/submissions, validated enough to render."""
     entries = []
-    for sub in ENTRY_DIRS:
-        for path in sorted((root / sub).glob(f"*/{RESULTS}")):
-            rel = path.relative_to(root).as_posix()
-            try:
-                data = json.loads(path.read_text())
-                name = data["submission"]["name"]
-                data["tasks"], data["suite"]  # noqa: B018  (required keys)
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise LeaderboardError(f"{rel}: cannot read results ({type(exc).__name__}: {exc})") from None
-            entries.append(Entry(name, data, rel))
+    for path in entry_files(root):
+        rel = path.relative_to(root).as_posix()
+        try:
+            data = json.loads(path.read_text())
+            name = data["submission"]["name"]
+            data["tasks"], data["suite"]  # noqa: B018  (required keys)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise LeaderboardError(f"{rel}: cannot read results ({type(exc).__name__}: {exc})") from None
+        entries.append(Entry(name, data, rel))
     names = [e.label for e in entries]
     for name in set(names):
         if names.count(name) > 1:

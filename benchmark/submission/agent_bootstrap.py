@@ -65,7 +65,7 @@ np = None  # numpy, imported once by the zygote (before any privilege drop)
 _exit = os._exit  # bound now: submitted code patching os._exit cannot keep a process alive
 
 # Imported once by the zygote, so that each run's fresh process need not import them again
-# (numpy.random alone is 10 ms), and so that agents have them even where the Python installation
+# (numpy.random alone is a noticeable share of a start), and so that agents have them even where the Python installation
 # is not readable by the agent's user and could not be mounted back (see `expose`).
 PRELOAD = (
     "numpy.random", "numpy.linalg", "numpy.fft", "abc", "array", "ast", "atexit", "base64",

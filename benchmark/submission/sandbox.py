@@ -24,7 +24,7 @@ Limits (see `Limits`): wall clock per call and per task (enforced here), memory 
 CPU time (RLIMIT_CPU), processes (RLIMIT_NPROC) and output (the bounded reader). When the scorer
 runs as root the agent process runs as an unprivileged user (default `nobody`) with no network
 (a new network namespace), in a new PID namespace, with no new privileges, and a scrubbed
-environment. README, section *Untrusted submissions*, says what is and is not enforced where.
+environment. docs/sandbox.md says what is and is not enforced where.
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def tamper_warnings(folder: Path, ident: Identity | None) -> list[str]:
     """Places the agent's user could write that matter to scoring: the submission folder (its
     results.json), the folders above it (the repository, LEADERBOARD.md), the reference cache.
     Nothing to say without privilege separation (ident None): the agent then runs as the
-    scorer's own user and can write whatever it can (README, *Untrusted submissions*)."""
+    scorer's own user and can write whatever it can (docs/sandbox.md)."""
     if ident is None:
         return []
     out = []
@@ -234,9 +234,8 @@ HEAVY_FRAMEWORKS = ("torch", "jax", "flax", "tensorflow")
 def lanes(code: Path) -> int:
     """How many runs of this submission to play at once, each in a sandbox of its own. Two when
     it uses a deep-learning framework: two agents then think at once on two cores while the
-    scorer steps their levels (PPO baseline, 2 tasks: +44% over in-process instead of +72%).
-    One otherwise: for a cheap agent, the second zygote's start-up costs more than it saves
-    (random baseline: +41% instead of +13%). README, *Untrusted submissions*, has the figures."""
+    scorer steps their levels. One otherwise: for a cheap agent, the second zygote's start-up
+    costs more than it saves. docs/sandbox.md has the measurements."""
     return 2 if set(frameworks(code)) & set(HEAVY_FRAMEWORKS) and (os.cpu_count() or 1) > 1 else 1
 
 
