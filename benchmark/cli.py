@@ -86,7 +86,7 @@ def cmd_score(args) -> int:
     import signal
 
     from benchmark.submission.sandbox import Limits, SandboxError, read_salt_file, sandbox_identity
-    from benchmark.evaluation.results import results_path, write_json_atomic
+    from benchmark.evaluation.results import results_path, write_results
     from benchmark.submission.score import score_submission
     from benchmark.submission.manifest import ManifestError
     from benchmark.contract.registry import parse_task_list
@@ -140,8 +140,10 @@ def cmd_score(args) -> int:
                 continue
             print(_summary_table(results))
             out = results_path(path)
-            write_json_atomic(out, results)
-            print(f"wrote {out}")
+            if write_results(out, results):
+                print(f"wrote {out}")
+            else:
+                print(f"{out}: unchanged (the same results, scored again)")
             for name, res in results["tasks"].items():
                 if res.get("status") != "ok":
                     status = _fail(f"{results['submission']['name']}: task {name} failed: {res.get('reason', '')}")
@@ -195,6 +197,12 @@ def cmd_leaderboard(args) -> int:
         return _fail(str(exc))
     if args.check:
         from benchmark.reporting.leaderboard import BY_TAG, SCATTER
+        from benchmark.reporting.staleness import stale_files
+        stale = stale_files(root)
+        for line in stale:
+            _fail(f"stale: {line}")
+        if stale:
+            return 1
         if not target.exists() or target.read_text() != text:
             return _fail(f"{target} is stale; regenerate it with `proxybench leaderboard`")
         missing = [f for f in (SCATTER, BY_TAG) if not (root / f).is_file()]
@@ -345,7 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("leaderboard", help="regenerate LEADERBOARD.md from every results.json")
-    p.add_argument("--check", action="store_true", help="exit non-zero if LEADERBOARD.md is stale")
+    p.add_argument("--check", action="store_true",
+                   help="exit non-zero if LEADERBOARD.md, a committed results.json or a curve is stale")
     p.add_argument("--root", default=".", help="repository root (default: .)")
     p.add_argument("--print", action="store_true", help="also print the page")
     p.set_defaults(func=cmd_leaderboard)

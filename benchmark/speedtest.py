@@ -113,7 +113,7 @@ def time_scoring(tasks: list[str]) -> dict:
     with tempfile.TemporaryDirectory() as cache:
         os.environ["PROXYBENCH_CACHE"] = cache
         try:
-            from benchmark.evaluation.references import reference_tables
+            from benchmark.evaluation.cache import reference_tables
             from benchmark.contract.task import SPLITS
             from benchmark.contract.registry import get_task
             from benchmark.evaluation.seeds import public_seeds

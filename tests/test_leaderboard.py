@@ -68,7 +68,7 @@ def test_ranking_and_marks(tmp_path):
     suite = page.split("### Reference policies")[0]
     assert suite.index("my-agent") < suite.index("ppo")                    # ranked by H
     assert "stale: Beta" in suite                                           # my-agent scored Beta v1
-    assert "stale (v1)" in page
+    assert "stale (version 1 -> 2)" in page
 
 
 def test_failed_tasks_are_shown_as_failed(tmp_path):

@@ -136,7 +136,8 @@ def test_hostile_submission(arena, capsys, monkeypatch, name):
         assert results["suite"]["failed_tasks"] == 0
     else:
         assert code == 1
-        assert res == {"version": get_task(TASK).version, "status": "failed", "reason": res["reason"]}
+        assert res == {"version": get_task(TASK).version, "status": "failed", "reason": res["reason"],
+                       "fingerprint": res["fingerprint"], "seeds": res["seeds"]}
         assert expected in res["reason"], res["reason"]
         assert "\n" not in res["reason"] and len(res["reason"]) <= 600
         line = err.strip()

@@ -107,7 +107,7 @@ def test_task_and_suite_figures():
 def test_splits_scored_as_runs_end_match_scoring_at_the_end():
     """The scorer scores each split as soon as its runs are in (the sandboxed player while the
     next agent starts); whatever the order the runs end in, the figures are score_tables'."""
-    from benchmark.evaluation.references import reference_tables
+    from benchmark.evaluation.cache import reference_tables
     from benchmark.evaluation.tables import Scores, score_tables
     from benchmark.contract.task import SPLITS
     from benchmark.contract.registry import get_task
@@ -128,3 +128,22 @@ def test_splits_scored_as_runs_end_match_scoring_at_the_end():
             assert scores.of_task[task.name] == {}
     got = scores.of_task[task.name]
     assert task_figures(got["train"], got["heldout"]) == task_figures(expected["train"], expected["heldout"])
+
+
+def test_score_agent_scores_an_agent_in_memory_as_the_folder_is_scored():
+    """score_agent takes an agent factory, no folder: the same figures as scoring the folder."""
+    import importlib.util
+    from pathlib import Path
+
+    from benchmark.evaluation import score_agent
+    from benchmark.submission.score import score_submission
+
+    folder = Path(__file__).resolve().parents[1] / "baselines" / "random"
+    spec = importlib.util.spec_from_file_location("random_agent_in_memory", folder / "agent.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    in_memory = score_agent(module.make_agent, ["CoinEnd"], [0], episodes=30, progress=False, name="random",
+                            track="standard")
+    from_folder = score_submission(folder, ["CoinEnd"], 30, progress=False, sandbox=False)
+    assert in_memory["tasks"] == from_folder["tasks"]
+    assert in_memory["submission"]["content_hash"] is None and in_memory["submission"]["track"] == "standard"

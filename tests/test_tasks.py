@@ -14,7 +14,8 @@ from gymnasium.utils.env_checker import check_env
 from benchmark import grid as G
 from benchmark.envs.core import BatchedCore
 from benchmark.contract.policies import UniformRandom
-from benchmark.evaluation.references import reference_tables
+from benchmark.evaluation.cache import reference_tables
+from benchmark.evaluation.fingerprint import dynamics_hash, references_hash
 from benchmark.evaluation.rollout import rollout
 from benchmark.evaluation.scoring import episode_scores, normalized, score_split
 from benchmark.contract.task import SPLITS
@@ -196,34 +197,6 @@ def test_both_splits_run_at_the_same_batch_width(task_name):
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def dynamics_hash(task) -> str:
-    digest = hashlib.sha256()
-    actions = np.random.default_rng(7).integers(0, 5, size=(task.max_steps, 32))
-    for split in SPLITS:
-        core = BatchedCore(task, split, 32)
-        core.load(np.arange(32), public_seeds(task, split, 32))
-        digest.update(core.observe().tobytes())
-        for step_actions in actions:
-            for array in (*core.step(step_actions), core.observe()):
-                digest.update(np.ascontiguousarray(array).tobytes())
-    return digest.hexdigest()
-
-
-def references_hash(task) -> str:
-    """The four reference policies' episode tables on 24 seeds of each split (returns rounded to
-    1e-9, so that only a real change of an oracle, the random policy or the levels shows)."""
-    digest = hashlib.sha256()
-    for split in SPLITS:
-        tables = reference_tables(task, split, public_seeds(task, split, 24), use_cache=False)
-        for name, table in sorted(tables.items()):
-            digest.update(name.encode())
-            for column in ("true_return", "proxy_return"):
-                digest.update(np.round(table[column].to_numpy(), 9).tobytes())
-            digest.update(table["length"].to_numpy(np.int64).tobytes())
-            digest.update(table["outcome"].cat.codes.to_numpy(np.int8).tobytes())
-    return digest.hexdigest()
-
-
 def check_golden(task, kind: str, digest: str, what: str) -> None:
     path = GOLDEN / f"{kind}.json"
     golden = json.loads(path.read_text()) if path.exists() else {}
@@ -242,9 +215,9 @@ def check_golden(task, kind: str, digest: str, what: str) -> None:
 
 def test_dynamics_match_the_golden_hash_of_the_task_version(task_name):
     task = get_task(task_name)
-    check_golden(task, "dynamics", dynamics_hash(task), "observations, rewards or endings")
+    check_golden(task, "dynamics", dynamics_hash(task, full=True), "observations, rewards or endings")
 
 
 def test_reference_episodes_match_the_golden_hash_of_the_task_version(task_name):
     task = get_task(task_name)
-    check_golden(task, "references", references_hash(task), "the reference policies' episodes")
+    check_golden(task, "references", references_hash(task, full=True), "the reference policies' episodes")

@@ -1,11 +1,61 @@
-"""Where the benchmark keeps what it can recompute: reference tables, curve runs."""
+"""Where the benchmark keeps what it can recompute: the reference policies' episode tables.
+
+A table is cached on disk under a key of task name, split, the seed list's hash and the task's
+fingerprint (version, dynamics, references: see `fingerprint`), computed afresh for every
+lookup, so a change of a task or of a reference policy misses the cache even without a version
+bump, and the cache can never serve an outdated table.
+"""
 
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmark.contract.task import Task
+
+from .fingerprint import dynamics_hash, references_hash
+from .references import REFERENCES, play_references
+from .rollout import episode_table
+from .seeds import seed_list_hash
+
+COLUMNS = ("true_return", "proxy_return", "length", "outcome")
 
 
 def cache_dir() -> Path:
     """$PROXYBENCH_CACHE, else ~/.cache/proxybench."""
     return Path(os.environ.get("PROXYBENCH_CACHE", Path.home() / ".cache" / "proxybench"))
+
+
+def cache_path(task: Task, split: str, seeds: np.ndarray) -> Path:
+    alpha = f"-a{task.alpha:g}" if task.alpha else ""
+    return cache_dir() / (f"{task.name}-v{task.version}{alpha}-{split}-{seed_list_hash(seeds)}"
+                          f"-{dynamics_hash(task)}-{references_hash(task)}.npz")
+
+
+def reference_tables(task: Task, split: str, seeds, *, use_cache: bool = True,
+                     levels: dict | None = None) -> dict[str, pd.DataFrame]:
+    """Episode tables of the four reference policies on `seeds`, from the cache when it holds
+    them for the task as it is now; `levels` as in `rollout`."""
+    seeds = np.asarray(seeds, np.uint64)
+    if not use_cache:
+        return play_references(task, split, seeds, levels)
+    path = cache_path(task, split, seeds)
+    if path.exists():
+        try:
+            with np.load(path) as data:
+                return {name: episode_table(seeds, *(data[f"{name}/{col}"] for col in COLUMNS))
+                        for name in REFERENCES}
+        except (OSError, KeyError, ValueError):
+            pass  # a damaged cache entry is recomputed
+    tables = play_references(task, split, seeds, levels)
+    arrays = {f"{name}/{col}": (t[col].cat.codes.to_numpy() if col == "outcome" else t[col].to_numpy())
+              for name, t in tables.items() for col in COLUMNS}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz", delete=False) as tmp:
+        np.savez(tmp, **arrays)
+    os.replace(tmp.name, path)
+    return tables

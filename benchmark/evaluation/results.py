@@ -27,6 +27,7 @@ from .scoring import FIGURES, suite_figures
 from .seeds import seed_list_hash
 
 RESULTS = "results.json"
+SCHEMA_VERSION = 2   # 2: fingerprints, behaviour counts, method, privileged knowledge, in-sample T
 TABLE_FIGURES = ("train_score",) + FIGURES
 TIMESTAMP_FIELDS = ("scored_at",)  # the only fields that differ between two scorings
 ENTRY_DIRS = ("baselines", "submissions")
@@ -86,13 +87,20 @@ def results_path(folder: str | Path) -> Path:
 
 def build_results(submission: dict, task_results: dict, per_task: dict, seeds: dict,
                   seed_set: str = "public") -> dict:
-    """results.json. `submission` is its block (name, track, authors, training seeds, content
-    hash); `per_task` holds the split scores of the tasks scored ok; the suite block is computed
-    over those and counts the failed tasks. The seed set is recorded by name and a hash of the
-    seed list, never the seeds."""
+    """results.json. `submission` is its block (name, track, method, privileged knowledge,
+    authors, training seeds, whether training saw the train split's scoring levels, content
+    hash); `task_results` each task's block (its fingerprint and figures); `per_task` holds the
+    split scores of the tasks scored ok; the suite block is computed over those and counts the
+    failed tasks. The seed set is recorded by name and a hash of the seed list, never the seeds;
+    each task also records its own seed list's hash."""
     all_seeds = np.concatenate([seeds[name][split] for name in sorted(seeds) for split in SPLITS])
     failed = sum(1 for res in task_results.values() if res.get("status") != "ok")
+    for name, res in task_results.items():
+        res["seeds"] = seed_list_hash(np.concatenate([seeds[name][split] for split in SPLITS]))
+        if res.get("status") == "ok":
+            res["train_score_in_sample"] = bool(submission.get("train_in_sample", False))
     return {
+        "schema_version": SCHEMA_VERSION,
         "proxybench_version": BENCHMARK_VERSION,
         "scored_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "submission": submission,
@@ -129,3 +137,23 @@ def write_json_atomic(path: Path, data: dict) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def same_results(a: dict, b: dict) -> bool:
+    """Whether two results differ in nothing but their TIMESTAMP_FIELDS."""
+    strip = lambda r: {k: v for k, v in json.loads(json.dumps(r)).items() if k not in TIMESTAMP_FIELDS}  # noqa: E731
+    return strip(a) == strip(b)
+
+
+def write_results(path: Path, results: dict) -> bool:
+    """Write results.json unless the file already holds the same results (but for the
+    timestamp): a rescoring that changes nothing leaves the file, and the repository, as it was.
+    True if written."""
+    path = Path(path)
+    try:
+        if same_results(json.loads(path.read_text()), results):
+            return False
+    except (OSError, ValueError):
+        pass   # none yet, or unreadable: written anew
+    write_json_atomic(path, results)
+    return True

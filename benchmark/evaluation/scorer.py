@@ -24,12 +24,14 @@ from tqdm import tqdm
 from benchmark.contract.registry import get_task, registry
 from benchmark.contract.task import SPLITS, Task
 
-from .references import reference_tables
+from .cache import reference_tables
+from .fingerprint import task_fingerprint
+from .references import REFERENCES
 from .results import build_results
 from .rollout import DEFAULT_BATCH, AgentError, one_line, rollout
-from .scoring import task_figures
-from .seeds import split_seeds
-from .tables import Scores
+from .scoring import suite_figures, task_figures
+from .seeds import public_seeds, split_seeds
+from .tables import Scores, score_tables
 
 
 def agent_policy(agent) -> Callable:
@@ -120,11 +122,12 @@ def play_and_score(player, tasks: list[Task], training_seeds: list[int], seeds: 
     per_task = {task.name: scores.of_task[task.name] for task in tasks if task.name not in failures}
     task_results = {}
     for task in tasks:
+        block = {"version": task.version, "fingerprint": task_fingerprint(task)}
         if task.name in failures:
-            task_results[task.name] = {"version": task.version, "status": "failed", "reason": failures[task.name]}
+            task_results[task.name] = {**block, "status": "failed", "reason": failures[task.name]}
         else:
             split_scores = per_task[task.name]
-            task_results[task.name] = {"version": task.version, "status": "ok",
+            task_results[task.name] = {**block, "status": "ok",
                                        **task_figures(split_scores["train"], split_scores["heldout"])}
     return task_results, per_task
 
@@ -132,18 +135,38 @@ def play_and_score(player, tasks: list[Task], training_seeds: list[int], seeds: 
 def score_agent(make_agent: Callable, tasks: list[str] | None = None, training_seeds=(0,), *,
                 episodes: int | None = None, seed_set: str = "public", salt: bytes | None = None,
                 progress: bool = True, batch_size: int = DEFAULT_BATCH, name: str = "agent",
-                track: str = "open", authors=()) -> dict:
+                track: str = "open", method: str = "", privileged=(), train_in_sample: bool = False,
+                authors=()) -> dict:
     """Play and score an in-memory agent on `tasks` (default: the suite); return the results.
 
     `make_agent(task_name, training_seed)` returns an agent whose `act(obs, first)` maps a batch
     of observations (B, 13, 13, 3) uint8 and episode-start flags (B,) to actions (B,) int; one
     agent per training seed makes one run, and intervals cover runs and episodes. The results
-    have the shape of a submission's, with no content hash (nothing on disk was scored)."""
+    have the shape of a submission's, with no content hash (nothing on disk was scored); `track`,
+    `method`, `privileged` and `train_in_sample` describe it as a manifest would."""
     training_seeds = [int(s) for s in training_seeds]
     task_objs = tasks_named(tasks)
     seeds = {t.name: split_seeds(t, episodes, seed_set, salt) for t in task_objs}
     task_results, per_task = play_and_score(InProcess(make_agent, batch_size), task_objs, training_seeds,
                                             seeds, progress=progress, label=name)
-    submission = {"name": name, "track": track, "authors": list(authors), "training_seeds": training_seeds,
+    submission = {"name": name, "track": track, "method": method, "privileged": list(privileged),
+                  "authors": list(authors), "training_seeds": training_seeds, "train_in_sample": train_in_sample,
                   "content_hash": None}
     return build_results(submission, task_results, per_task, seeds, seed_set)
+
+
+def reference_results(tasks: list[str] | None = None) -> dict[str, dict]:
+    """Results-shaped figures of the reference policies (random, true-oracle, proxy-oracle, stay)
+    on the public seeds with the default episode counts: the leaderboard's reference rows."""
+    rows = {name: {"tasks": {}, "per_task": {}} for name in REFERENCES}
+    for task in (get_task(n) for n in (tasks or registry())):
+        refs = {split: reference_tables(task, split, public_seeds(task, split)) for split in SPLITS}
+        for name in REFERENCES:
+            scores = score_tables(task, {split: [refs[split][name]] for split in SPLITS}, refs)
+            rows[name]["per_task"][task.name] = scores
+            rows[name]["tasks"][task.name] = {"version": task.version, "status": "ok",
+                                              **task_figures(scores["train"], scores["heldout"])}
+    return {name: {"submission": {"name": name, "track": "reference", "training_seeds": []},
+                   "tasks": row["tasks"],
+                   "suite": suite_figures({k: (v["train"], v["heldout"]) for k, v in row["per_task"].items()})}
+            for name, row in rows.items()}

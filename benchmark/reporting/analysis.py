@@ -8,14 +8,18 @@ page says what the data says, including where it disagrees with the published an
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import pandas as pd
 from tabulate import tabulate
 
-from benchmark.reporting.curve import crossing
-from benchmark.evaluation.results import load_results
 from benchmark.contract.registry import registry
+from benchmark.evaluation.fingerprint import differences
+from benchmark.evaluation.results import entry_files, load_results
+
+from .curve import crossing
+from .staleness import CURVES, current_fingerprints, fingerprint_text, parse_fingerprint
 
 SEARCHER = "objective-planner"
 ANCHORS = {  # published alpha at which objective generalization recovers
@@ -187,6 +191,32 @@ def quadrant_section(df: pd.DataFrame, agents: list[str], tasks: list[str]) -> l
     return lines
 
 
+def provenance_section(root: Path) -> list[str]:
+    """The fingerprints of the task versions this page's inputs were scored on, and whether they
+    are the code's current ones (`proxybench leaderboard --check` names the files to remake)."""
+    current = current_fingerprints()
+    seen: dict[str, set] = {}
+    for path in entry_files(root):
+        results = json.loads(path.read_text())
+        for task, block in results.get("tasks", {}).items():
+            fingerprint = block.get("fingerprint")
+            seen.setdefault(task, set()).add(fingerprint_text(fingerprint) if fingerprint else "none")
+    for csv in sorted((root / CURVES).glob("*.csv")):
+        table = pd.read_csv(csv)
+        for task, text in zip(table.get("task", []), table.get("fingerprint", ["none"] * len(table))):
+            seen.setdefault(task, set()).add(text if isinstance(text, str) else "none")
+    rows = []
+    for task in current:
+        for text in sorted(seen.get(task, ())):
+            reasons = differences(parse_fingerprint(text), current[task])
+            rows.append([task, f"`{text}`", "current" if not reasons else "stale: " + "; ".join(reasons)])
+    return ["## Provenance", "",
+            "The fingerprints (task version, then hashes of its dynamics, its reference policies' episodes and "
+            "the scoring code's output) of the results and curves this page was computed from.", "",
+            tabulate(rows, headers=["task", "fingerprint", "against the code"], tablefmt="github",
+                     disable_numparse=True)]
+
+
 def page(root: Path) -> str:
     df = load_results(root)
     tasks = list(registry())
@@ -196,7 +226,8 @@ def page(root: Path) -> str:
              "Questions every user of the suite asks, answered from the committed results of the baselines "
              "(`baselines/*/results.json`, public held-out seeds) and the committed curves (`docs/curves/`).", ""]
     for section in (placement_section(df, agents, tasks), search_section(df, agents + ["random"], tasks),
-                    one_step_section(df, agents), curves_section(root), quadrant_section(df, agents, tasks)):
+                    one_step_section(df, agents), curves_section(root), quadrant_section(df, agents, tasks),
+                    provenance_section(root)):
         lines += section + [""]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -13,8 +13,8 @@ newer than its weights is not scored again, so an interrupted sweep resumes wher
 Jobs run in parallel on the local cores by default (a process pool), or on a Ray cluster with
 `--ray ADDRESS` (the `ray` extra). Output: `--out` (default docs/curves) gets
 `<baseline>-<task>.csv` (one row per alpha: the training budget, CG, OG, held-out score and T
-with intervals) and a `.png` plot of
-CG and OG against alpha.
+with intervals, and the task's fingerprint, which `proxybench leaderboard --check` compares with
+the current one) and a `.png` plot of CG and OG against alpha.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from benchmark.evaluation.cache import cache_dir
 from benchmark.evaluation.results import write_json_atomic
 from benchmark.evaluation.scorer import score_agent
 from benchmark.training import baseline_module, train_baseline, trainable_baselines
+
+from .staleness import current_fingerprints, fingerprint_text, results_staleness
 
 DEFAULT_ALPHAS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)
 COLUMNS = ("capability_generalization", "objective_generalization", "heldout_score", "train_score")
@@ -103,14 +105,14 @@ def sweep(baseline: str, task: str, alphas: list[float], seeds: list[int], *, st
     print(f"{baseline} on {task}: {len(alphas) * len(seeds) - len(jobs)} of {len(alphas) * len(seeds)} "
           f"runs already trained; training {len(jobs)}", file=sys.stderr)
     _run(jobs, ray_address, workers or os.cpu_count() or 1)
-    rows = []
+    rows, current = [], current_fingerprints([task])
     for alpha in alphas:
         folder = folders[alpha]
         results_file = folder / "results.json"
         newest = max(p.stat().st_mtime for p in (folder / "weights").iterdir())
-        if results_file.exists() and results_file.stat().st_mtime > newest:
-            results = json.loads(results_file.read_text())
-        else:
+        fresh = (results_file.exists() and results_file.stat().st_mtime > newest
+                 and not results_staleness(results := json.loads(results_file.read_text()), current))
+        if not fresh:   # never scored, weights newer, or the task or scoring changed since
             print(f"  scoring alpha {alpha:g}", file=sys.stderr)
             results = score_alpha(baseline, task, alpha, seeds, folder / "weights")
             write_json_atomic(results_file, results)
@@ -121,6 +123,7 @@ def sweep(baseline: str, task: str, alphas: list[float], seeds: list[int], *, st
             row[name], row[f"{name}_low"], row[f"{name}_high"] = (fig[name]["value"], fig[name]["ci_low"],
                                                                   fig[name]["ci_high"])
         row["quadrant"] = fig["quadrant"]
+        row["fingerprint"] = fingerprint_text(fig["fingerprint"])
         rows.append(row)
     table = pd.DataFrame(rows)
     out.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,8 @@ from benchmark.version import BENCHMARK_VERSION
 from benchmark.evaluation.results import entry_files
 from benchmark.contract.registry import registry
 
+from .staleness import current_fingerprints, results_staleness
+
 FIGURE_DIR = "docs/leaderboard"
 SCATTER, BY_TAG = f"{FIGURE_DIR}/cg_vs_og.png", f"{FIGURE_DIR}/by_tag.png"
 REFERENCE_ROWS = ("random", "true-oracle", "proxy-oracle")
@@ -71,21 +73,25 @@ def _h(results: dict) -> float:
     return -math.inf if value is None else value
 
 
-def stale_tasks(results: dict, tasks: dict | None = None) -> list[str]:
-    current = {name: cls.version for name, cls in (tasks or registry()).items()}
-    return sorted(name for name, res in results.get("tasks", {}).items()
-                  if name in current and res.get("version") != current[name])
+def stale_reasons(results: dict, tasks: dict, fingerprints: dict | None) -> dict[str, list[str]]:
+    """Task -> why its figures are stale: by fingerprint where the current ones are given, else
+    by task version alone."""
+    if fingerprints is not None:
+        return results_staleness(results, fingerprints)
+    return {name: [f"version {res.get('version')} -> {tasks[name].version}"]
+            for name, res in results.get("tasks", {}).items()
+            if name in tasks and res.get("version") != tasks[name].version}
 
 
-def _suite_row(label: str, results: dict, tasks: dict, rank: str = "") -> list[str]:
+def _suite_row(label: str, results: dict, tasks: dict, rank: str = "", stale: dict | None = None) -> list[str]:
     suite = results.get("suite", {})
     og = suite.get("objective_generalization") or {}
     og_text = fmt(og) + (f" ({og['tasks']}/{suite.get('tasks')})" if og.get("tasks") is not None else "")
     quads = suite.get("quadrants", {})
     failed = [n for n, r in results.get("tasks", {}).items() if r.get("status") != "ok"]
     notes = []
-    if stale := stale_tasks(results, tasks):
-        notes.append("stale: " + ", ".join(stale))
+    if stale:
+        notes.append("stale: " + ", ".join(sorted(stale)))
     if failed:
         notes.append("failed: " + ", ".join(sorted(failed)))
     missing = sorted(set(tasks) - set(results.get("tasks", {})))
@@ -99,20 +105,23 @@ def _suite_row(label: str, results: dict, tasks: dict, rank: str = "") -> list[s
     return row
 
 
-def _task_row(label: str, results: dict, task: str, version: int) -> list[str] | None:
+def _task_row(label: str, results: dict, task: str, stale: list[str] | None = None) -> list[str] | None:
     res = results.get("tasks", {}).get(task)
     if res is None:
         return None
     if res.get("status") != "ok":
         return [label, "failed", "", "", "", "", "", res.get("reason", "")]
-    stale = f"stale (v{res.get('version')})" if res.get("version") != version else ""
-    return [label] + [fmt(res.get(key)) for _, key in COLUMNS] + [res.get("quadrant", ""), stale]
+    note = f"stale ({'; '.join(stale)})" if stale else ""
+    return [label] + [fmt(res.get(key)) for _, key in COLUMNS] + [res.get("quadrant", ""), note]
 
 
-def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None = None) -> str:
-    """The page. `tasks` (name -> Task class) defaults to the registry."""
+def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None = None,
+           fingerprints: dict | None = None) -> str:
+    """The page. `tasks` (name -> Task class) defaults to the registry; `fingerprints` (name ->
+    the task's current fingerprint) judge staleness, else task versions alone do."""
     tasks = tasks or registry()
     entries = sorted(entries, key=lambda e: (-_h(e.results), e.label))
+    stale = {e.label: stale_reasons(e.results, tasks, fingerprints) for e in entries}
     head = ["#", "agent", "track", "runs"] + [c for c, _ in COLUMNS] + ["robust/misgen./incapable", "notes"]
     lines = [
         "# proxybench leaderboard",
@@ -129,7 +138,7 @@ def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None
         "",
         "## Suite",
         "",
-        tabulate([_suite_row(e.label, e.results, tasks, str(i + 1)) for i, e in enumerate(entries)],
+        tabulate([_suite_row(e.label, e.results, tasks, str(i + 1), stale[e.label]) for i, e in enumerate(entries)],
                  headers=head, tablefmt="github", disable_numparse=True) if entries else "_no entries yet_",
         "",
         "### Reference policies",
@@ -143,9 +152,9 @@ def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None
     ]
     task_head = ["agent"] + [c for c, _ in COLUMNS] + ["quadrant", "notes"]
     for task, cls in tasks.items():
-        rows = [r for e in entries if (r := _task_row(e.label, e.results, task, cls.version)) is not None]
+        rows = [r for e in entries if (r := _task_row(e.label, e.results, task, stale[e.label].get(task))) is not None]
         refs = [r for name in REFERENCE_ROWS if name in references
-                and (r := _task_row(f"*{name}*", references[name], task, cls.version)) is not None]
+                and (r := _task_row(f"*{name}*", references[name], task)) is not None]
         lines += ["", f"### {task}", "",
                   f"{cls.true_objective} (true) vs {cls.proxy_objective} (proxy); tags: {', '.join(cls.tags)}.",
                   "", tabulate(rows + refs, headers=task_head, tablefmt="github", disable_numparse=True)]
@@ -154,12 +163,12 @@ def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None
 
 def generate(root: Path, figures: bool = False) -> str:
     """The page for the results under `root` (and, with `figures`, its two PNGs written)."""
-    from benchmark.evaluation.references import reference_results
+    from benchmark.evaluation.scorer import reference_results
 
     entries, references = collect(root), reference_results()
     if figures:
         plot(entries, references, root)
-    return render(entries, references)
+    return render(entries, references, fingerprints=current_fingerprints())
 
 
 def _task_points(results: dict) -> list[tuple[str, float, float | None]]:

@@ -35,7 +35,7 @@ from benchmark.evaluation.results import RESULTS
 MANIFEST = "submission.yaml"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 ENTRY_RE = re.compile(r"^[A-Za-z0-9_./-]+\.py:[A-Za-z_][A-Za-z0-9_]*$")
-TRACKS = ("standard", "open")
+TRACKS = ("standard", "imitation", "open")
 
 
 class ManifestError(ValueError):
@@ -60,6 +60,9 @@ SCHEMA: dict[str, tuple[bool, Callable[[Any], bool], str]] = {
     "entry_point": (True, lambda v: isinstance(v, str) and bool(ENTRY_RE.match(v)) and ".." not in v,
                     "'file.py:function' inside the submission folder"),
     "track": (True, lambda v: v in TRACKS, f"one of {', '.join(TRACKS)}"),
+    "method": (False, _is_str, "a short name of the method (e.g. 'PPO', 'PPO + PLR')"),
+    "privileged": (False, lambda v: isinstance(v, list) and all(_is_str(x) for x in v),
+                   "a list of the privileged knowledge used (e.g. 'the proxy objective', 'oracle regret')"),
     "training": (True, lambda v: isinstance(v, dict), "a mapping with splits, alpha, env_steps, seeds"),
     "training.splits": (True, lambda v: isinstance(v, list) and len(v) > 0
                         and all(s in ("train", "heldout") for s in v) and len(set(v)) == len(v),
@@ -69,6 +72,9 @@ SCHEMA: dict[str, tuple[bool, Callable[[Any], bool], str]] = {
     "training.env_steps": (True, lambda v: _is_int(v) and v >= 0, "a non-negative integer"),
     "training.seeds": (True, lambda v: isinstance(v, list) and 0 < len(v) <= 32 and all(_is_int(s) and s >= 0 for s in v)
                        and len(set(v)) == len(v), "a non-empty list of at most 32 distinct non-negative integers"),
+    "training.demonstrator": (False, _is_str, "the policy demonstrations came from (imitation track)"),
+    "training.in_sample": (False, lambda v: isinstance(v, bool),
+                           "true if training saw the train split's scoring levels (T is then in-sample)"),
 }
 
 
@@ -84,6 +90,10 @@ class Manifest:
     alpha: float
     env_steps: int
     seeds: tuple[int, ...]
+    method: str = ""
+    privileged: tuple[str, ...] = ()
+    demonstrator: str = ""
+    in_sample: bool = False
 
 
 def _lookup(data: dict, dotted: str):
@@ -127,15 +137,23 @@ def load_manifest(folder: str | Path) -> Manifest:
         if not check(value):
             raise ManifestError(f"{path}: field '{field}': got {value!r}, must be {what}")
     training = data["training"]
-    if data["track"] == "standard" and (training["splits"] != ["train"] or training["alpha"] != 0):
-        raise ManifestError(f"{path}: field 'track': the standard track trains on splits [train] at "
+    if data["track"] in ("standard", "imitation") and (training["splits"] != ["train"] or training["alpha"] != 0):
+        raise ManifestError(f"{path}: field 'track': the {data['track']} track trains on splits [train] at "
                             f"alpha 0; declare track: open for anything else")
+    if data["track"] == "standard" and data.get("privileged"):
+        raise ManifestError(f"{path}: field 'privileged': the standard track uses no privileged knowledge; "
+                            f"declare track: open")
+    if data["track"] == "imitation" and "demonstrator" not in training:
+        raise ManifestError(f"{path}: field 'training.demonstrator': missing (the imitation track names "
+                            f"its demonstrator)")
     entry_file = data["entry_point"].split(":")[0]
     if not (folder / entry_file).is_file():
         raise ManifestError(f"{path}: field 'entry_point': file {entry_file!r} not found in {folder}")
     return Manifest(folder, data["name"], tuple(data["authors"]), data["description"].strip(),
                     data["entry_point"], data["track"], tuple(training["splits"]),
-                    float(training["alpha"]), int(training["env_steps"]), tuple(training["seeds"]))
+                    float(training["alpha"]), int(training["env_steps"]), tuple(training["seeds"]),
+                    data.get("method", "").strip(), tuple(data.get("privileged", ())),
+                    training.get("demonstrator", "").strip(), bool(training.get("in_sample", False)))
 
 
 def load_agent_factory(manifest: Manifest) -> Callable:

@@ -164,8 +164,13 @@ class Sandboxed:
 
 def submission_block(manifest: Manifest, submission_hash: str) -> dict:
     """The results' description of a submission: from its manifest, and its content hash."""
-    return {"name": manifest.name, "track": manifest.track, "authors": list(manifest.authors),
-            "training_seeds": list(manifest.seeds), "content_hash": submission_hash}
+    out = {"name": manifest.name, "track": manifest.track, "method": manifest.method,
+           "privileged": list(manifest.privileged), "authors": list(manifest.authors),
+           "training_seeds": list(manifest.seeds), "train_in_sample": manifest.in_sample,
+           "content_hash": submission_hash}
+    if manifest.demonstrator:
+        out["demonstrator"] = manifest.demonstrator
+    return out
 
 
 def score_submission(folder: str | Path, tasks: list[str] | None = None, episodes: int | None = None,
