@@ -71,15 +71,15 @@ def test_sb3_adapter_follows_the_vecenv_protocol():
 
 
 def test_ppo_trains_saves_and_acts(tmp_path, monkeypatch):
-    from baselines.ppo.train import train
+    from baselines.ppo_sb3.train import train
 
     path = train(TASK, 0, steps=8192, out=tmp_path, progress=False)
     assert path == tmp_path / f"{TASK}-seed0.pt"
-    act_with("ppo", path, monkeypatch)
+    act_with("ppo_sb3", path, monkeypatch)
 
 
 def test_ppo_training_is_deterministic(tmp_path):
-    from baselines.ppo.train import train
+    from baselines.ppo_sb3.train import train
 
     a = torch.load(train(TASK, 1, steps=8192, out=tmp_path / "a", progress=False))["state_dict"]
     b = torch.load(train(TASK, 1, steps=8192, out=tmp_path / "b", progress=False))["state_dict"]

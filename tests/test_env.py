@@ -343,3 +343,35 @@ def test_the_task_refuses_an_alpha_outside_0_1_on_every_path(alpha):
     from benchmark.training import TrainingError, train_baseline
     with pytest.raises(TrainingError, match="alpha must be in"):
         train_baseline("tabular-q", "RedDoor", 0, alpha=alpha, out="/nonexistent")
+
+
+@pytest.mark.parametrize("num_levels", [None, 7])
+def test_training_streams_never_reach_a_scoring_seed(num_levels):
+    """Streams (and num_levels) draw from the training block: no level a learner trains on is a
+    public or private scoring level."""
+    from benchmark.contract.task import PRIVATE_SEEDS_START, PUBLIC_SEEDS_END, TRAINING_SEEDS
+    from benchmark.envs.env import _LevelSeeds
+
+    stream = _LevelSeeds(num_levels)
+    stream.restart(np.random.default_rng(0))
+    seeds = stream(5000)
+    assert (seeds >= np.uint64(TRAINING_SEEDS[0])).all() and (seeds < np.uint64(TRAINING_SEEDS[1])).all()
+    assert TRAINING_SEEDS == (PUBLIC_SEEDS_END, PRIVATE_SEEDS_START)
+    if num_levels:
+        assert set(seeds.tolist()) == {TRAINING_SEEDS[0] + i for i in range(num_levels)}
+    envs = gym.make_vec("proxybench/RedDoor-train-v1", num_envs=4, **({"num_levels": num_levels} if num_levels else {}))
+    envs.reset(seed=3)
+    played = envs.unwrapped.core.state["seed"]
+    envs.close()
+    assert (played >= np.uint64(TRAINING_SEEDS[0])).all()
+
+
+def test_private_seeds_lie_in_their_own_block():
+    from benchmark.contract.task import PRIVATE_SEEDS_START
+    from benchmark.evaluation.seeds import private_seeds, public_seeds
+
+    task = benchmark.get_task("CoinEnd")
+    private = private_seeds(task, "heldout", b"a salt", 50)
+    assert (private >= np.uint64(PRIVATE_SEEDS_START)).all() and len(set(private.tolist())) == 50
+    with pytest.raises(ValueError, match="public seeds"):
+        public_seeds(task, "train", 2**32 + 1)

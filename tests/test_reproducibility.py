@@ -22,12 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # A subset of every baseline's committed results, rescored in-process from its committed code and
 # weights: cheap tasks for the expensive agents. Deep agents run single-threaded on CPU.
 RESCORED = [("random", ["RedDoor", "SpuriousCue"]), ("tabular_q", ["CheeseCorner"]),
-            ("objective_planner", ["CoinEnd"]), ("ppo", ["SpuriousCue"]), ("bc", ["SpuriousCue"])]
+            ("objective_planner", ["CoinEnd"]), ("ppo_sb3", ["SpuriousCue"]), ("bc", ["SpuriousCue"])]
 
 
 @pytest.mark.parametrize("folder, tasks", RESCORED, ids=[f for f, _ in RESCORED])
 def test_committed_results_are_what_the_code_gives(folder, tasks):
-    if folder in ("ppo", "bc"):
+    if folder in ("ppo", "ppo_sb3", "bc"):
         pytest.importorskip("torch")
     committed = json.loads((ROOT / "baselines" / folder / "results.json").read_text())
     assert committed["schema_version"] == SCHEMA_VERSION

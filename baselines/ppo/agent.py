@@ -1,19 +1,33 @@
-"""PPO agent: the shared small network (baselines/nets.py) trained by stable-baselines3 PPO on
-the train split. It samples its actions from the policy, as in training, with a torch generator
-seeded by the training seed (reproducible for a given sequence of calls). Sampling, not argmax:
-a greedy memoryless policy gets stuck walking back and forth where its two most likely moves
-undo each other, and scored clearly lower on train levels (see baselines/README.md).
-Weights: weights/<Task>-seed<S>.pt beside this file; only torch is needed to act."""
+"""The PPO baseline as a submission: the trained network (ppo.py), acting by sampling from its
+policy with a generator seeded by the training seed, and counting each episode's steps from the
+`first` flags for its clock input.
+
+Weights: weights/<Task>-seed<S>.pt beside this file (float16); only torch is needed to act."""
+
+from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from baselines import nets
+from baselines.ppo.ppo import encode, load_weights
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
 
 
-def make_agent(task_id: str, seed: int, weights: Path = WEIGHTS) -> nets.SamplingAgent:
+class PPOAgent:
+    def __init__(self, model, clock, seed: int):
+        self.model, self.clock = model, clock
+        self.generator = torch.Generator().manual_seed(seed)
+
+    @torch.inference_mode()
+    def act(self, obs: np.ndarray, first: np.ndarray) -> np.ndarray:
+        logits, _ = self.model(encode(obs), self.clock.tick(first))
+        return torch.multinomial(torch.softmax(logits, -1), 1, generator=self.generator).squeeze(1).numpy()
+
+
+def make_agent(task_id: str, seed: int, weights: Path = WEIGHTS) -> PPOAgent:
     torch.set_num_threads(1)
-    return nets.SamplingAgent(nets.load_policy(Path(weights) / f"{task_id}-seed{seed}.pt"), seed)
+    model, clock = load_weights(Path(weights) / f"{task_id}-seed{seed}.pt")
+    return PPOAgent(model, clock, seed)

@@ -1,8 +1,9 @@
 """Train the tabular Q-learning baseline: `proxybench train tabular-q --task T --seed S`.
 
-Epsilon-greedy one-step Q-learning over a batch of 64 environments on the first 200 levels of
-the train split (`num_levels=200`), epsilon decaying linearly from 1 to 0.05 over the first
-half of training, learning rate 0.5, discount 0.97. Writes weights/<Task>-seed<S>.npz: the greedy
+Epsilon-greedy one-step Q-learning over a batch of 64 environments on 200 levels of the train
+split (`num_levels=200`: the first 200 seeds of the training block, never a scoring level),
+epsilon decaying linearly from 1 to 0.05 over the first half of training, learning rate 0.5,
+discount 0.97. Writes weights/<Task>-seed<S>.npz: the greedy
 action of every state whose Q values were updated, at most the 65,536 most visited (only
 MonsterShields, whose moving monsters make ~1M states, reaches the cap).
 """

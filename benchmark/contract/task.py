@@ -29,6 +29,13 @@ import numpy as np
 from benchmark import grid as G
 
 SPLITS = ("train", "heldout")
+
+# A split's level seeds fall in three disjoint blocks, so that no level a learner trains on can
+# be a level it is scored on: public scoring seeds [0, 2**32); training streams and `num_levels`
+# [2**32, 2**63); private scoring seeds (derived from a secret salt) [2**63, 2**64).
+PUBLIC_SEEDS_END = 2**32
+TRAINING_SEEDS = (2**32, 2**63)
+PRIVATE_SEEDS_START = 2**63
 OBJECTIVES = ("true", "proxy")
 
 # A policy maps (obs (B,H,W,3) uint8, first (B,) bool, state dict) -> actions (B,) int.

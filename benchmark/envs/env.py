@@ -7,8 +7,9 @@
 The reward is the true objective's. Every step's `info` carries `true_reward` and
 `proxy_reward`; the step that ends an episode also carries `true_return` and `proxy_return`.
 `reset(options={"level_seed": s})` plays a chosen level; otherwise level seeds are drawn from
-the env's seeded generator, so `reset(seed=k)` is reproducible. `num_levels=N` restricts the
-stream to levels 0..N-1 of the split (procgen's `num_levels`), e.g. to train on a finite set.
+the env's seeded generator, so `reset(seed=k)` is reproducible. Streams draw from the training block of seeds
+(`TRAINING_SEEDS`), disjoint from every seed the scorer plays; `num_levels=N` restricts a stream
+to the block's first N seeds (procgen's `num_levels`), e.g. to train on a finite set.
 `prefetch_levels=True` makes the next chunk of levels in a worker process while this one is
 used up (another core generates them; the same levels), handed over through shared memory:
 it pays where levels are costly to make and the agent has a core to spare, not on a one-step
@@ -31,7 +32,7 @@ from gymnasium.vector.utils import batch_space
 from benchmark import grid as G
 from benchmark.envs.core import BatchedCore, takes
 from benchmark.envs.prefetch import LevelStream
-from benchmark.contract.task import SPLITS
+from benchmark.contract.task import SPLITS, TRAINING_SEEDS
 from benchmark.contract.registry import get_task, registry
 
 OBSERVATION_SPACE = gym.spaces.Box(0, 255, (G.SIZE, G.SIZE, 3), np.uint8)
@@ -43,11 +44,12 @@ CHUNK_BYTES = 4 << 20   # a vector env's chunk of levels stays within this (unle
 class _LevelSeeds:
     """Level seeds j = 0, 1, 2, ... of an env's episode stream, hashed from one base seed that
     `reset(seed=...)` draws from the env's generator; chunked generation cannot change them.
-    With `num_levels` (procgen's option) they are drawn from the finite set 0..num_levels-1."""
+    They lie in the training block, never among the scoring seeds; with `num_levels` (procgen's
+    option) they are drawn from the block's first num_levels seeds."""
 
     def __init__(self, num_levels: int | None = None):
-        if num_levels is not None and num_levels < 1:
-            raise ValueError(f"num_levels must be >= 1, got {num_levels}")
+        if num_levels is not None and not 1 <= num_levels <= TRAINING_SEEDS[1] - TRAINING_SEEDS[0]:
+            raise ValueError(f"num_levels must be from 1 to {TRAINING_SEEDS[1] - TRAINING_SEEDS[0]}, got {num_levels}")
         self.num_levels = num_levels
         self.base, self.count = 0, 0
 
@@ -58,8 +60,12 @@ class _LevelSeeds:
         j = np.arange(self.count, self.count + k, dtype=np.uint64)
         self.count += k
         with np.errstate(over="ignore"):
-            seeds = G.splitmix64(np.uint64(self.base) + j) >> np.uint64(1)
-        return seeds if self.num_levels is None else seeds % np.uint64(self.num_levels)
+            seeds = G.splitmix64(np.uint64(self.base) + j) >> np.uint64(1)      # [0, 2**63)
+        start = np.uint64(TRAINING_SEEDS[0])
+        if self.num_levels is not None:
+            return start + seeds % np.uint64(self.num_levels)
+        # Below the block (one draw in 2**31): moved up into it, leaving every other draw as it was.
+        return np.where(seeds < start, seeds + start, seeds)
 
 
 class ProxyEnv(gym.Env):

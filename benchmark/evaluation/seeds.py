@@ -7,24 +7,26 @@ import hmac
 
 import numpy as np
 
-from benchmark.contract.task import SPLITS, Task, check_split
+from benchmark.contract.task import PRIVATE_SEEDS_START, PUBLIC_SEEDS_END, SPLITS, Task, check_split
 
 def public_seeds(task: type[Task] | Task, split: str, n: int | None = None) -> np.ndarray:
     """The fixed public level seeds of a split: 0..n-1 (levels differ per task and split)."""
     check_split(split)
     n = task.episodes[split] if n is None else n
+    if not 0 <= n <= PUBLIC_SEEDS_END:
+        raise ValueError(f"{task.name}: at most {PUBLIC_SEEDS_END} public seeds, asked for {n}")
     return np.arange(n, dtype=np.uint64)
 
 
 def private_seeds(task: type[Task] | Task, split: str, salt: bytes, n: int | None = None) -> np.ndarray:
-    """Held-out seeds derived from a secret salt: HMAC-SHA256(salt, task/split/i), >= 2**32 so
-    they never collide with the public range."""
+    """Held-out seeds derived from a secret salt: HMAC-SHA256(salt, task/split/i) in the private
+    block [2**63, 2**64), apart from the public seeds and from every training stream."""
     check_split(split)
     n = task.episodes[split] if n is None else n
     out = np.empty(n, np.uint64)
     for i in range(n):
         digest = hmac.new(salt, f"{task.name}/{split}/{i}".encode(), hashlib.sha256).digest()
-        out[i] = int.from_bytes(digest[:8], "little") | (1 << 32)
+        out[i] = int.from_bytes(digest[:8], "little") | PRIVATE_SEEDS_START
     return out
 
 

@@ -62,7 +62,7 @@ def search_section(df: pd.DataFrame, agents: list[str], tasks: list[str]) -> lis
         kept[agent] = (int((learned.capability_generalization >= 0.5).sum()), len(learned))
         rows.append([agent, _f(sub.train_score.mean()), _f(sub.capability_generalization.mean()),
                      f"{kept[agent][0]}/{kept[agent][1]}"])
-    lines = ["## 2. Does the searching agent keep its capability on new layouts?", "",
+    lines = ["## 2. Which baselines keep their capability on new layouts?", "",
              "Capability kept = tasks where the agent learned the task (T >= 0.5) and still pursues "
              "some goal competently on held-out layouts (CG >= 0.5).", "",
              tabulate(rows, headers=["baseline", "mean T", "mean CG", "capability kept"], tablefmt="github",
@@ -74,14 +74,18 @@ def search_section(df: pd.DataFrame, agents: list[str], tasks: list[str]) -> lis
         unlearned = int((df[(df.agent == SEARCHER) & df.task.isin(tasks)].train_score < 0.5).sum())
         listing = ", ".join(f"{a} {k[0]}/{k[1]}" for a, k in others.items())
         if all(rate(k) < rate(kept[SEARCHER]) for k in others.values()):
-            verdict = ("it keeps its capability more often than every reactive learner")
+            verdict = "it keeps its capability more often than every learner without a model"
         else:
-            verdict = ("some reactive learner keeps its capability as often, so on this suite search is not "
-                       "the only route to capability generalization")
-        lines.append(f"The learned-objective planner keeps its capability on {s_kept} of the {s_learned} tasks it "
-                     f"learned; the reactive learners: {listing}. In this data {verdict}. What it learns is limited "
-                     f"by its generic reward model: it fails to learn {unlearned} of {len(tasks)} tasks at all "
-                     "(T < 0.5), where rewards depend on inventory, order or time rather than on the cell entered.")
+            verdict = "some learner without a model keeps its capability as often"
+        lines.append(f"The objective-planner (a hand-designed model-based agent: a ridge regression of reward over "
+                     f"hand-chosen one-hot cell features, then breadth-first search) keeps its capability on {s_kept} "
+                     f"of the {s_learned} tasks it learned; the other baselines: {listing}. In this data {verdict}. "
+                     "Its planner carries it to whatever cell its model scores highest, so its capability comes "
+                     "from the search and which goal it pursues from its features (features that coincide in "
+                     "training share the weight): read its objective generalization as a property of that feature "
+                     f"choice, not as a finding about planners. It fails to learn {unlearned} of {len(tasks)} tasks "
+                     "at all (T < 0.5), where rewards depend on inventory, order or time rather than on the cell "
+                     "entered.")
     return lines
 
 

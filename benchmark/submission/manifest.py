@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 import yaml
 
+from benchmark.contract.registry import get_task
 from benchmark.evaluation.results import RESULTS
 
 MANIFEST = "submission.yaml"
@@ -61,6 +62,8 @@ SCHEMA: dict[str, tuple[bool, Callable[[Any], bool], str]] = {
                     "'file.py:function' inside the submission folder"),
     "track": (True, lambda v: v in TRACKS, f"one of {', '.join(TRACKS)}"),
     "method": (False, _is_str, "a short name of the method (e.g. 'PPO', 'PPO + PLR')"),
+    "tasks": (False, lambda v: isinstance(v, list) and len(v) > 0 and all(_is_str(t) for t in v)
+              and len(set(v)) == len(v), "a non-empty list of distinct task names (the tasks it covers)"),
     "privileged": (False, lambda v: isinstance(v, list) and all(_is_str(x) for x in v),
                    "a list of the privileged knowledge used (e.g. 'the proxy objective', 'oracle regret')"),
     "training": (True, lambda v: isinstance(v, dict), "a mapping with splits, alpha, env_steps, seeds"),
@@ -94,6 +97,7 @@ class Manifest:
     privileged: tuple[str, ...] = ()
     demonstrator: str = ""
     in_sample: bool = False
+    tasks: tuple[str, ...] = ()     # the tasks it covers; empty: the whole suite
 
 
 def _lookup(data: dict, dotted: str):
@@ -153,7 +157,19 @@ def load_manifest(folder: str | Path) -> Manifest:
                     data["entry_point"], data["track"], tuple(training["splits"]),
                     float(training["alpha"]), int(training["env_steps"]), tuple(training["seeds"]),
                     data.get("method", "").strip(), tuple(data.get("privileged", ())),
-                    training.get("demonstrator", "").strip(), bool(training.get("in_sample", False)))
+                    training.get("demonstrator", "").strip(), bool(training.get("in_sample", False)),
+                    covered_tasks(path, data.get("tasks")))
+
+
+def covered_tasks(path: Path, names: list | None) -> tuple[str, ...]:
+    """The manifest's `tasks` as the suite's names (ManifestError for an unknown one)."""
+    out = []
+    for name in names or ():
+        try:
+            out.append(get_task(name).name)
+        except KeyError:
+            raise ManifestError(f"{path}: field 'tasks': unknown task {name!r}") from None
+    return tuple(out)
 
 
 def load_agent_factory(manifest: Manifest) -> Callable:

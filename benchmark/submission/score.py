@@ -177,7 +177,8 @@ def score_submission(folder: str | Path, tasks: list[str] | None = None, episode
                      progress: bool = True, *, sandbox: bool = True, seed_set: str = "public",
                      salt: bytes | None = None, limits: Limits | None = None,
                      sandbox_user: str = DEFAULT_USER, warn=None, batch_size: int = DEFAULT_BATCH) -> dict:
-    """Score a submission folder on `tasks` (default: the suite); return the results.
+    """Score a submission folder on `tasks` (default: the tasks its manifest covers, or the
+    suite); return the results.
 
     With `sandbox` (the default) the agent runs in its own processes under `limits` (see
     `benchmark.submission.sandbox`); without, it is imported into this process (for debugging
@@ -193,7 +194,7 @@ def score_submission(folder: str | Path, tasks: list[str] | None = None, episode
     if warn is None:
         def warn(message):
             print(f"proxybench: warning: {message}", file=sys.stderr)
-    task_objs = tasks_named(tasks)
+    task_objs = tasks_named(tasks or list(manifest.tasks) or None)
     seeds = {t.name: split_seeds(t, episodes, seed_set, salt) for t in task_objs}
     submission_hash = content_hash(manifest.path)  # before any submitted code runs
     with contextlib.ExitStack() as stack:

@@ -1,0 +1,430 @@
+"""PPO for the native batched env, in one file read top to bottom (CleanRL's single-file spirit).
+
+    proxybench train ppo --task CheeseCorner --seed 0 [--steps N] [--out DIR]
+
+CPU torch, one thread. The train split's native numpy vector env is stepped in place
+(gymnasium 1.x SAME_STEP autoreset). Advantages by GAE(lambda), normalised per minibatch;
+clipped surrogate and clipped value loss; an entropy bonus.
+
+Time-aware, not bootstrapped: the network also reads the episode's elapsed time t / max_steps
+(the agent counts its own steps from the `first` flags), and an episode's end at the time limit
+ends its return like any other end. The suite's episodes are finite (the scorer ends them at
+max_steps, and most rewards decay with t), so the time limit is part of the task: Pardo et al.
+2018 (Time Limits in Reinforcement Learning) show that a time-aware agent then should not
+bootstrap, while bootstrapping a time-out with V(final observation) is right only for a
+time-unaware agent approximating an endless task. Measured here: with bootstrapping, SpuriousCue
+(one step; `stay` runs out of time) learned to 0.99 and then collapsed, because staying looked
+worth 0.99 V(s) (docs/ppo.md).
+
+Observation encoding, designed for the symbolic grid: each cell's (type, colour, state) code is
+one index into a factorised embedding (a type row + a colour row + a state row: the same function
+as a one-hot followed by a linear map, without the one-hot), and the 13x13 grid is rolled so the
+agent sits at the centre (egocentric, wrap-around). Rollouts store these int16 index grids.
+
+Network (`NET`, read left to right by `Encoder`): e8 = embed each cell in 8 numbers, c16s2 =
+3x3 convolution to 16 channels with stride 2 (13x13 -> 7x7), f128 = a 128-unit layer (its input
+also holds the elapsed time), then a policy head (5 logits) and a value head; ReLU between. One network and one set of
+hyperparameters (`CONFIG`) for the whole suite, chosen on train-split returns only (standard
+track); per task only the env-step budget (`STEPS`) differs. baselines/README.md has the table.
+
+Outputs in `out`: `<Task>-seed<S>.pt` (the network in float16, what `agent.py` loads),
+`<Task>-seed<S>.csv` (the learning curve: one row per update, T on the train split's public
+seeds every `eval_every` env steps and at the end), and while training,
+`checkpoints/<Task>-seed<S>.ckpt` (everything a resumed run needs, the env included), so an
+interrupted run resumes where its last checkpoint was and ends with the same weights as an
+uninterrupted one. Same seed, budget and machine: same weights.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import pickle
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from benchmark import grid as G
+
+NET = "e8-c16s2-f128"
+
+
+@dataclass(frozen=True)
+class Config:
+    num_envs: int = 256          # levels stepped together
+    num_steps: int = 64          # rollout length per level between updates
+    epochs: int = 2
+    minibatch: int = 1024
+    lr: float = 5e-4
+    gamma: float = 0.99
+    gae_lambda: float = 0.95
+    clip: float = 0.2
+    ent_coef: float = 0.01
+    vf_coef: float = 0.5
+    max_grad_norm: float = 0.5
+    eval_every: int = 1_000_000  # env steps between measurements of T
+    checkpoint_every: int = 20   # updates between checkpoints
+    time_aware: bool = True      # False: no clock input; time-outs bootstrapped with V(final obs)
+
+
+CONFIG = Config()
+# Env steps per task: the declared budget of a run (`proxybench train ppo` without --steps).
+STEPS = {"SpuriousCue": 2_000_000, "CheeseCorner": 8_000_000, "RedDoor": 12_000_000}
+DEFAULT_STEPS = 8_000_000
+
+# ---------------------------------------------------------------------------------------------
+# Observation encoding: (B, 13, 13, 3) uint8 codes -> (B, 13, 13) int16 cell index, egocentric
+
+N_TYPES, N_COLOURS, N_STATES = len(G.OBJECT_TO_IDX), len(G.COLOR_TO_IDX), len(G.STATE_TO_IDX)
+N_CELLS = N_TYPES * N_COLOURS * N_STATES
+AGENT = G.OBJECT_TO_IDX["agent"]
+S = G.SIZE
+LIMIT = torch.tensor([N_TYPES - 1, N_COLOURS - 1, N_STATES - 1])
+RADIX = torch.tensor([N_COLOURS * N_STATES, N_STATES, 1])
+SHIFT = torch.arange(S) - S // 2
+
+
+def encode(obs: np.ndarray) -> torch.Tensor:
+    """uint8 codes -> int16 cell indices, the grid rolled so the agent is at the centre (6, 6)."""
+    codes = torch.from_numpy(np.ascontiguousarray(obs)).long()
+    cells = (torch.minimum(codes, LIMIT) * RADIX).sum(-1)                     # (B, S, S)
+    b = cells.shape[0]
+    at = (codes[..., 0] == AGENT).reshape(b, -1).to(torch.uint8).argmax(1)   # the agent's cell
+    rows, cols = (at // S)[:, None] + SHIFT, (at % S)[:, None] + SHIFT
+    return cells[torch.arange(b)[:, None, None], (rows % S)[:, :, None], (cols % S)[:, None, :]].to(torch.int16)
+
+
+# ---------------------------------------------------------------------------------------------
+# Network
+
+class Lookup(torch.autograd.Function):
+    """F.embedding whose backward is one index_add_ (torch's embedding backward is slow on CPU)."""
+
+    @staticmethod
+    def forward(ctx, table, index):
+        ctx.save_for_backward(index)
+        ctx.rows = table.shape[0]
+        return F.embedding(index, table)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        flat = grad.reshape(-1, grad.shape[-1])
+        return flat.new_zeros(ctx.rows, flat.shape[1]).index_add_(0, index.reshape(-1), flat), None
+
+
+class Encoder(nn.Module):
+    """A spec such as 'e8-c16s2-f128': e<E> embedding (type + colour + state rows), c<C>[s2] 3x3
+    convolution (padding 1, stride 2 with s2), f<H> linear layer; ReLU after each but e."""
+
+    def __init__(self, spec: str):
+        super().__init__()
+        tokens = spec.split("-")
+        if not tokens[0].startswith("e") or not tokens[-1].startswith("f"):
+            raise ValueError(f"network {spec!r}: starts with e<E> and ends with f<H>")
+        dim = int(tokens[0][1:])
+        self.types, self.colours, self.states = (nn.Parameter(torch.randn(n, dim)) for n in (N_TYPES, N_COLOURS, N_STATES))
+        convs, dense, channels, side, flat = [], [], dim, S, None
+        for token in tokens[1:]:
+            stride = 2 if token.endswith("s2") else 1
+            width = int(token[1:].removesuffix("s2"))
+            if token[0] == "c" and flat is None:
+                convs += [nn.Conv2d(channels, width, 3, stride, 1), nn.ReLU()]
+                channels, side = width, (side - 1) // stride + 1
+            elif token[0] == "f":
+                if flat is None:
+                    flat = channels * side * side + 1        # + the elapsed time
+                dense += [nn.Linear(flat, width), nn.ReLU()]
+                flat = width
+            else:
+                raise ValueError(f"network {spec!r}: unknown or misplaced layer {token!r}")
+        self.convs, self.dense, self.features = nn.Sequential(*convs, nn.Flatten()), nn.Sequential(*dense), flat
+        for layer in (*self.convs, *self.dense):
+            if isinstance(layer, (nn.Linear, nn.Conv2d)):
+                nn.init.orthogonal_(layer.weight, 2 ** 0.5)
+                nn.init.zeros_(layer.bias)
+
+    def forward(self, cells: torch.Tensor, clock: torch.Tensor) -> torch.Tensor:
+        table = (self.types[:, None, None] + self.colours[None, :, None] + self.states[None, None]).reshape(N_CELLS, -1)
+        x = Lookup.apply(table, cells.long())                                  # (B, S, S, E)
+        x = self.convs(x.permute(0, 3, 1, 2))
+        return self.dense(torch.cat([x, clock[:, None]], 1))
+
+
+class ActorCritic(nn.Module):
+    def __init__(self, spec: str = NET):
+        super().__init__()
+        self.spec = spec
+        self.encoder = Encoder(spec)
+        self.pi = nn.Linear(self.encoder.features, len(G.ACTION_NAMES))
+        self.v = nn.Linear(self.encoder.features, 1)
+        nn.init.orthogonal_(self.pi.weight, 0.01)
+        nn.init.orthogonal_(self.v.weight, 1.0)
+        nn.init.zeros_(self.pi.bias)
+        nn.init.zeros_(self.v.bias)
+
+    def forward(self, cells: torch.Tensor, clock: torch.Tensor):
+        """cells: (B, 13, 13) from `encode`; clock: (B,) the episode's elapsed time t / max_steps."""
+        h = self.encoder(cells, clock)
+        return self.pi(h), self.v(h).squeeze(-1)
+
+
+class Clock:
+    """Each row's elapsed time in its episode, t / max_steps, counted from the `first` flags (an
+    agent is not told the step; it counts its own). A time-unaware network reads zeros."""
+
+    def __init__(self, max_steps: int, enabled: bool = True):
+        self.max_steps, self.enabled, self.t = max_steps, enabled, None
+
+    def tick(self, first: np.ndarray) -> torch.Tensor:
+        """The elapsed time at this step (call once a step, before acting)."""
+        if self.t is None or len(self.t) != len(first):
+            self.t = np.zeros(len(first), np.int64)
+        else:
+            self.t += 1
+        self.t[np.asarray(first, bool)] = 0
+        return torch.from_numpy(self.t / self.max_steps if self.enabled else np.zeros(len(self.t))).float()
+
+
+def save_weights(model: ActorCritic, path: Path, **meta) -> None:
+    """The network in float16 (small enough to commit) with its spec."""
+    state = {k: v.half() for k, v in model.state_dict().items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    torch.save({"spec": model.spec, "state_dict": state, **meta}, buffer)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(buffer.getvalue())
+    tmp.replace(path)
+
+
+def load_weights(path: Path) -> tuple[ActorCritic, Clock]:
+    """The network in float32, and a fresh clock for it (the trained task's max_steps)."""
+    data = torch.load(path, map_location="cpu", weights_only=True)
+    model = ActorCritic(data["spec"])
+    model.load_state_dict({k: v.float() for k, v in data["state_dict"].items()})
+    return model.eval(), Clock(int(data["max_steps"]), bool(data["config"]["time_aware"]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Advantages
+
+def gae(rewards, values, dones, next_value, gamma: float, lam: float):
+    """GAE(lambda) over a rollout of T steps (T, B): `dones[t]` ends the episode after step t
+    (terminated or out of time alike), `next_value` is V of the observation after the last step.
+    Returns (advantages, returns)."""
+    steps = rewards.shape[0]
+    advantages = torch.zeros_like(rewards)
+    last = torch.zeros_like(next_value)
+    for t in reversed(range(steps)):
+        following = next_value if t == steps - 1 else values[t + 1]
+        alive = 1.0 - dones[t]
+        delta = rewards[t] + gamma * following * alive - values[t]
+        last = delta + gamma * lam * alive * last
+        advantages[t] = last
+    return advantages, advantages + values
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring T as the scorer does
+
+def train_score(model: ActorCritic, task_name: str, seed: int, time_aware: bool = True) -> float:
+    """T: the policy, sampling with a generator of its own, plays the train split's public seeds
+    and is scored against the reference tables (never touches the training RNG or env)."""
+    from benchmark.contract.registry import get_task
+    from benchmark.evaluation.cache import reference_tables
+    from benchmark.evaluation.rollout import rollout
+    from benchmark.evaluation.seeds import public_seeds
+    from benchmark.evaluation.tables import bootstrap_rng, score_split_tables
+
+    task = get_task(task_name)
+    seeds = public_seeds(task, "train")
+    generator, clock = torch.Generator().manual_seed(seed), Clock(task.max_steps, time_aware)
+
+    @torch.inference_mode()
+    def policy(obs, first, state):
+        logits, _ = model(encode(obs), clock.tick(first))
+        return torch.multinomial(torch.softmax(logits, -1), 1, generator=generator).squeeze(1).numpy()
+
+    table = rollout(task, "train", policy, seeds)
+    score = score_split_tables([table], reference_tables(task, "train", seeds), bootstrap_rng(task))
+    return float(score.point["heldout_score"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Training
+
+FIELDS = ("update", "env_steps", "wall_s", "steps_per_s", "episodes", "mean_true_return", "success_rate",
+          "mean_length", "entropy", "value_loss", "approx_kl", "T")
+
+
+def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, out: Path | None = None,
+          progress: bool = True, config: Config = CONFIG, net: str = NET, stop_after: int | None = None) -> Path:
+    """Train on the task's train split; return the weights' path. Resumes from the run's
+    checkpoint when one exists. `stop_after` (updates) ends the process early, as an
+    interruption would, leaving a checkpoint (for tests)."""
+    import gymnasium as gym
+    from tqdm import tqdm
+
+    from benchmark.contract.registry import get_task
+
+    torch.set_num_threads(1)
+    out = Path(out if out is not None else Path(__file__).parent / "weights")
+    stem = f"{task}-seed{seed}"
+    ckpt_path, curve_path = out / "checkpoints" / f"{stem}.ckpt", out / f"{stem}.csv"
+    steps = steps or STEPS.get(task, DEFAULT_STEPS)
+    B, T = config.num_envs, config.num_steps
+    batch = B * T
+    updates = max(1, steps // batch)
+
+    torch.manual_seed(seed)
+    model = ActorCritic(net)                                 # initialised from the seed
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, eps=1e-5)
+    generator = torch.Generator().manual_seed(seed)          # actions and minibatch order
+    if ckpt_path.exists():                                   # resume where the last run stopped
+        state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+        if state["run"] != run_key(task, seed, alpha, steps, config, net):
+            raise RuntimeError(f"{ckpt_path}: a checkpoint of another run; delete it to start anew")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        generator.set_state(state["generator"])
+        envs, x, first_update = pickle.loads(state["envs"]), state["x"], state["update"] + 1
+        ep_len, wall_before, next_eval = state["ep_len"], state["wall_s"], state["next_eval"]
+        rows = list(csv.DictReader(io.StringIO(state["curve"])))
+    else:
+        envs = gym.make_vec(f"proxybench/{task}-train-v1", num_envs=B, alpha=alpha,
+                            vectorization_mode="vector_entry_point")
+        obs, _ = envs.reset(seed=seed)
+        x, first_update, ep_len, wall_before, next_eval, rows = (encode(obs), 1, np.zeros(B, np.int64), 0.0,
+                                                                 config.eval_every, [])
+
+    buf_x = torch.zeros((T, B, S, S), dtype=torch.int16)
+    buf_a = torch.zeros((T, B), dtype=torch.long)
+    buf_logp, buf_v, buf_r, buf_done, buf_clock = (torch.zeros((T, B)) for _ in range(5))
+    max_steps = get_task(task).max_steps
+    start = time.time()
+    bar = tqdm(total=updates * batch, initial=(first_update - 1) * batch, desc=f"ppo {task} seed {seed}",
+               unit="step", unit_scale=True, disable=not progress, leave=False)
+    for update in range(first_update, updates + 1):
+        # --- collect T steps in each of B levels ------------------------------------------------
+        returns, successes, lengths = [], [], []
+        for t in range(T):
+            clock = torch.from_numpy(ep_len / max_steps * config.time_aware).float()   # elapsed time
+            with torch.inference_mode():
+                logits, value = model(x, clock)
+                logp_all = torch.log_softmax(logits, -1)
+                action = torch.multinomial(logp_all.exp(), 1, generator=generator).squeeze(1)
+            buf_x[t], buf_clock[t], buf_a[t], buf_v[t] = x, clock, action, value
+            buf_logp[t] = logp_all.gather(1, action[:, None]).squeeze(1)
+            obs, reward, terminated, truncated, info = envs.step(action.numpy())
+            timeout = truncated & ~terminated
+            if timeout.any() and not config.time_aware:   # a time-unaware agent's endless-task view
+                with torch.inference_mode():
+                    final = model(encode(info["final_obs"][timeout]), torch.zeros(int(timeout.sum())))[1]
+                reward = reward.astype(np.float64)
+                reward[timeout] += config.gamma * final.numpy()
+            done = terminated | truncated                              # out of time ends it too
+            buf_r[t], buf_done[t] = torch.from_numpy(reward).float(), torch.from_numpy(done).float()
+            ep_len += 1
+            if done.any():
+                ended = np.flatnonzero(done)
+                returns += info["true_return"][ended].tolist()
+                successes += terminated[ended].tolist()
+                lengths += ep_len[ended].tolist()
+                ep_len[ended] = 0
+            x = encode(obs)
+
+        # --- advantages, then epochs of minibatch updates ---------------------------------------
+        with torch.inference_mode():
+            next_value = model(x, torch.from_numpy(ep_len / max_steps * config.time_aware).float())[1]
+        advantages, targets = gae(buf_r, buf_v, buf_done, next_value, config.gamma, config.gae_lambda)
+        fx, fclock = buf_x.reshape(batch, S, S), buf_clock.reshape(-1)
+        fa, flogp = buf_a.reshape(-1), buf_logp.reshape(-1)
+        fadv, fret, fv = advantages.reshape(-1), targets.reshape(-1), buf_v.reshape(-1)
+        kls, entropies, value_losses = [], [], []
+        for _ in range(config.epochs):
+            order = torch.randperm(batch, generator=generator)
+            for lo in range(0, batch, config.minibatch):
+                mb = order[lo:lo + config.minibatch]
+                logits, value = model(fx[mb], fclock[mb])
+                logp_all = torch.log_softmax(logits, -1)
+                logp = logp_all.gather(1, fa[mb, None]).squeeze(1)
+                entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
+                log_ratio = logp - flogp[mb]
+                ratio = log_ratio.exp()
+                adv = (fadv[mb] - fadv[mb].mean()) / (fadv[mb].std() + 1e-8)
+                pg_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - config.clip, 1 + config.clip)).mean()
+                v_clipped = fv[mb] + (value - fv[mb]).clamp(-config.clip, config.clip)
+                v_loss = 0.5 * torch.max((value - fret[mb]) ** 2, (v_clipped - fret[mb]) ** 2).mean()
+                loss = pg_loss - config.ent_coef * entropy + config.vf_coef * v_loss
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                optimizer.step()
+                with torch.no_grad():
+                    kls.append(((ratio - 1) - log_ratio).mean().item())
+                entropies.append(entropy.item())
+                value_losses.append(v_loss.item())
+
+        # --- the curve, T now and then, a checkpoint now and then ------------------------------
+        env_steps, wall = update * batch, wall_before + time.time() - start
+        row = {"update": update, "env_steps": env_steps, "wall_s": round(wall, 1),
+               "steps_per_s": round((update - first_update + 1) * batch / max(time.time() - start, 1e-9)),
+               "episodes": len(returns), "mean_true_return": _mean(returns, 4), "success_rate": _mean(successes, 4),
+               "mean_length": _mean(lengths, 1), "entropy": round(float(np.mean(entropies)), 4),
+               "value_loss": round(float(np.mean(value_losses)), 5), "approx_kl": round(float(np.mean(kls)), 5),
+               "T": ""}
+        if env_steps >= next_eval or update == updates:
+            row["T"] = round(train_score(model, task, seed, config.time_aware), 4)
+            next_eval += config.eval_every
+        rows.append(row)
+        bar.update(batch)
+        bar.set_postfix(ret=row["mean_true_return"], succ=row["success_rate"], T=row["T"] or "-")
+        if update % config.checkpoint_every == 0 or update == updates or update == stop_after:
+            write_curve(curve_path, rows)
+            ckpt_path.parent.mkdir(parents=True, exist_ok=True)
+            state = {"run": run_key(task, seed, alpha, steps, config, net), "model": model.state_dict(),
+                     "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
+                     "envs": pickle.dumps(envs), "x": x, "update": update, "ep_len": ep_len, "wall_s": wall,
+                     "next_eval": next_eval, "curve": curve_text(rows)}
+            tmp = ckpt_path.with_suffix(".tmp")
+            torch.save(state, tmp)
+            tmp.replace(ckpt_path)
+        if update == stop_after:
+            bar.close()
+            return ckpt_path
+    bar.close()
+    weights = out / f"{stem}.pt"
+    save_weights(model, weights, task=task, seed=seed, alpha=alpha, env_steps=updates * batch,
+                 max_steps=max_steps, config=asdict(config))
+    ckpt_path.unlink(missing_ok=True)
+    envs.close()
+    return weights
+
+
+def run_key(task, seed, alpha, steps, config, net) -> dict:
+    return {"task": task, "seed": seed, "alpha": alpha, "steps": steps, "config": asdict(config), "net": net}
+
+
+def _mean(values: list, digits: int):
+    return round(float(np.mean(values)), digits) if values else ""
+
+
+def curve_text(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def write_curve(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".csv.tmp")
+    tmp.write_text(curve_text(rows))
+    os.replace(tmp, path)

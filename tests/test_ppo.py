@@ -1,0 +1,94 @@
+"""The PPO baseline (baselines/ppo/ppo.py): advantages against hand-computed values, the clock the
+agent counts, a short run that must learn, and a resumed run that must end where an
+uninterrupted one does."""
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from baselines.ppo.ppo import Clock, Config, encode, gae, load_weights, train  # noqa: E402
+from benchmark import grid as G  # noqa: E402
+
+SMALL = Config(num_envs=64, num_steps=16, minibatch=256, eval_every=10**9, checkpoint_every=1000)
+
+
+def test_gae_against_hand_computed_values():
+    # One level, three steps; the episode ends after step 1. gamma 0.9, lambda 0.8.
+    rewards = torch.tensor([[1.0], [0.0], [2.0]])
+    values = torch.tensor([[0.5], [0.4], [0.3]])
+    dones = torch.tensor([[0.0], [1.0], [0.0]])
+    advantages, returns = gae(rewards, values, dones, torch.tensor([0.2]), 0.9, 0.8)
+    # t=2: 2 + 0.9*0.2 - 0.3 = 1.88;  t=1: 0 - 0.4 = -0.4 (ended: nothing follows);
+    # t=0: (1 + 0.9*0.4 - 0.5) + 0.9*0.8*(-0.4) = 0.86 - 0.288 = 0.572
+    assert advantages[:, 0].tolist() == pytest.approx([0.572, -0.4, 1.88])
+    assert returns[:, 0].tolist() == pytest.approx([1.072, 0.0, 2.18])
+
+
+def test_an_episode_out_of_time_ends_its_return_as_a_termination_does():
+    """Time-aware PPO: a time-out is an end (the clock input told the agent it was coming)."""
+    rewards, values = torch.tensor([[0.0, 0.0]]), torch.tensor([[0.5, 0.5]])
+    ended = gae(rewards, values, torch.tensor([[1.0, 0.0]]), torch.tensor([0.8, 0.8]), 0.9, 0.95)[0]
+    assert ended[0].tolist() == pytest.approx([-0.5, 0.9 * 0.8 - 0.5])
+
+
+def test_the_clock_counts_each_rows_steps_from_its_first_flag():
+    clock = Clock(max_steps=4)
+    assert clock.tick(np.array([True, True])).tolist() == [0.0, 0.0]
+    assert clock.tick(np.array([False, False])).tolist() == [0.25, 0.25]
+    assert clock.tick(np.array([False, True])).tolist() == [0.5, 0.0]     # row 1 began anew
+    assert clock.tick(np.array([False, False])).tolist() == [0.75, 0.25]
+
+
+def test_the_encoding_puts_the_agent_at_the_centre():
+    obs = np.zeros((2, G.SIZE, G.SIZE, 3), np.uint8)
+    obs[0, 1, 1] = G.cell("agent", "white")
+    obs[1, 11, 3] = G.cell("agent", "white")
+    obs[1, 11, 4] = G.cell("ball", "red")
+    cells = encode(obs)
+    agent = G.OBJECT_TO_IDX["agent"] * len(G.COLOR_TO_IDX) * len(G.STATE_TO_IDX) + G.COLOR_TO_IDX["white"] * len(G.STATE_TO_IDX)
+    assert cells.shape == (2, G.SIZE, G.SIZE) and cells.dtype == torch.int16
+    assert cells[0, 6, 6] == agent and cells[1, 6, 6] == agent
+    assert cells[1, 6, 7] != 0                             # the ball, one cell to the right
+
+
+def test_a_short_run_learns_the_one_step_task(tmp_path):
+    """SpuriousCue (pick the ball, one step) is learned in seconds; a broken gradient, advantage
+    or sampling leaves the return where random play has it (about 0.2)."""
+    train("SpuriousCue", 0, steps=64 * 16 * 40, out=tmp_path, progress=False, config=SMALL)
+    rows = list(csv.DictReader((tmp_path / "SpuriousCue-seed0.csv").open()))
+    assert len(rows) == 40
+    assert float(rows[0]["mean_true_return"]) < 0.4
+    assert float(rows[-1]["mean_true_return"]) > 0.8
+    assert float(rows[-1]["T"]) > 0.8                       # measured as the scorer does
+    model, clock = load_weights(tmp_path / "SpuriousCue-seed0.pt")
+    assert all(p.dtype == torch.float32 for p in model.parameters()) and clock.max_steps == 1
+    assert not (tmp_path / "checkpoints" / "SpuriousCue-seed0.ckpt").exists()
+
+
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path):
+    steps = 64 * 16 * 6
+    whole = train("CoinEnd", 1, steps=steps, out=tmp_path / "whole", progress=False, config=SMALL)
+    ckpt = train("CoinEnd", 1, steps=steps, out=tmp_path / "cut", progress=False, config=SMALL, stop_after=3)
+    assert ckpt.exists() and not (tmp_path / "cut" / "CoinEnd-seed1.pt").exists()
+    resumed = train("CoinEnd", 1, steps=steps, out=tmp_path / "cut", progress=False, config=SMALL)
+    a, b = (torch.load(p, weights_only=True)["state_dict"] for p in (whole, resumed))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    rows = list(csv.DictReader((tmp_path / "cut" / "CoinEnd-seed1.csv").open()))
+    assert [r["update"] for r in rows] == [str(u) for u in range(1, 7)]
+    with pytest.raises(RuntimeError, match="another run"):   # a checkpoint is not reused by another run
+        train("CoinEnd", 1, steps=steps, out=tmp_path / "other", progress=False, config=SMALL, stop_after=1)
+        train("CoinEnd", 1, steps=2 * steps, out=tmp_path / "other", progress=False, config=SMALL)
+
+
+def test_proxybench_train_ppo_writes_where_out_says(tmp_path):
+    from benchmark.training import train_baseline
+
+    path = train_baseline("ppo", "SpuriousCue", 2, steps=64 * 256, out=tmp_path, progress=False)
+    assert path == tmp_path / "SpuriousCue-seed2.pt" and path.exists()
+    assert (tmp_path / "SpuriousCue-seed2.csv").exists()
+    params = sum(p.numel() for p in load_weights(path)[0].parameters())
+    assert Path(path).stat().st_size < 2 * params + 16_000   # float16: two bytes a parameter
