@@ -75,7 +75,7 @@ class Config:
 
 CONFIG = Config()
 # Env steps per task: the declared budget of a run (`proxybench train ppo` without --steps).
-STEPS = {"SpuriousCue": 2_000_000, "CheeseCorner": 8_000_000, "RedDoor": 12_000_000}
+STEPS = {"SpuriousCue": 1_000_000, "CheeseCorner": 8_000_000, "RedDoor": 12_000_000}
 DEFAULT_STEPS = 8_000_000
 
 # ---------------------------------------------------------------------------------------------
