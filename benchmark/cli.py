@@ -87,7 +87,7 @@ def cmd_score(args) -> int:
 
     from benchmark.submission.sandbox import Limits, SandboxError, read_salt_file, sandbox_identity
     from benchmark.evaluation.results import results_path, write_results
-    from benchmark.submission.signing import SigningError, load_private_key, sign_results
+    from benchmark.submission.signing import SigningError, load_private_key, sign_results, signed_before
     from benchmark.submission.score import score_submission
     from benchmark.submission.manifest import ManifestError
     from benchmark.contract.registry import parse_task_list
@@ -150,6 +150,8 @@ def cmd_score(args) -> int:
             if signing_key is not None:
                 results = sign_results(results, signing_key, previous=out)
                 print(f"signed with key {results['signature']['key_id']}")
+            elif signed_before(out):
+                warn(f"{out} was signed and these results are not (no --sign): its row will no longer be verified")
             if write_results(out, results):
                 print(f"wrote {out}")
             else:

@@ -220,15 +220,18 @@ def test_the_signature_covers_content_not_layout(root, key):
     assert kinds(root)["up-agent"] == VERIFIED
 
 
-def test_rescoring_and_signing_again_leaves_the_file_alone(root, key):
+def test_rescoring_and_signing_again_leaves_the_file_alone(root, key, capsys):
     private, _ = key
     folder = root / "submissions" / "up-agent"
-    args = ["score", str(folder), "--tasks", ",".join(TASKS), "--episodes", EPISODES, "--in-process", "--quiet",
-            "--sign", str(private)]
-    assert main(args) == 0
+    args = ["score", str(folder), "--tasks", ",".join(TASKS), "--episodes", EPISODES, "--in-process", "--quiet"]
+    assert main(args + ["--sign", str(private)]) == 0
     first = (folder / "results.json").read_bytes()
-    assert main(args) == 0
+    assert main(args + ["--sign", str(private)]) == 0
     assert (folder / "results.json").read_bytes() == first
+    capsys.readouterr()
+    assert main(args) == 0                                     # unsigned now, and said so
+    assert "was signed and these results are not (no --sign)" in capsys.readouterr().err
+    assert "signature" not in read(root)
 
 
 def test_keygen_keeps_the_private_key_private_and_out_of_repositories(tmp_path, key):

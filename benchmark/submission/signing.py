@@ -179,6 +179,14 @@ def sign_results(results: dict, private_key: Ed25519PrivateKey, previous: str | 
     return out
 
 
+def signed_before(path: str | Path) -> bool:
+    """Whether the results.json at `path` carries a signature (False if there is none)."""
+    try:
+        return SIGNATURE in json.loads(Path(path).read_text())
+    except (OSError, ValueError, TypeError):
+        return False
+
+
 def load_trusted_keys(folder: str | Path) -> dict[str, TrustedKey]:
     """Key id -> trusted key, from every `*.yaml` in `folder` (none if it does not exist). A
     file that is malformed, or whose id is not its public key's, is an error naming it."""
