@@ -183,7 +183,7 @@ def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None
         f"Ranked rows are *{VERIFIED}* (signed by a key listed in `{KEYS_DIR}/`, on the code now in the "
         f"submission folder) or *{REPRODUCED}* (rescored in CI from the committed code; the notes name the "
         f"tasks). *{SELF_REPORTED.capitalize()}* rows are listed apart and not ranked. Every row's figures "
-        "agree with its own raw statistics. How a row is checked: docs/signing.md.",
+        "agree with its own raw statistics. How a row is checked: [docs/signing.md](docs/signing.md).",
         "",
         f"![capability vs objective generalization]({SCATTER}) ![per-tag summary]({BY_TAG})",
         "",
