@@ -116,7 +116,9 @@ def cmd_score(args) -> int:
         return _fail(str(exc))
     signing_key = None
     if args.sign:
-        try:   # before any scoring: a key that cannot sign should not cost a scoring run
+        # Loaded before any scoring, so that a key that cannot sign costs no scoring run. The
+        # agents run in freshly executed processes: none of this process's memory reaches them.
+        try:
             signing_key = load_private_key(args.sign)
         except SigningError as exc:
             return _fail(str(exc))

@@ -192,6 +192,22 @@ def test_a_signed_file_verifies_and_fails_after_a_byte_of_code_or_a_figure_chang
     assert f"{ENTRY}: the signature by key {public.stem} (Test Maintainer) does not verify" in err
 
 
+def test_the_official_path_private_seeds_signed(root, key, tmp_path):
+    private, public = key
+    shutil.copy(public, root / "keys")
+    salt = tmp_path / "salt"
+    salt.write_text("a secret of the maintainers\n")
+    salt.chmod(0o600)
+    folder = root / "submissions" / "up-agent"
+    assert main(["score", str(folder), "--tasks", ",".join(TASKS), "--episodes", EPISODES, "--in-process",
+                 "--quiet", "--seed-set", "private", "--salt-file", str(salt), "--sign", str(private)]) == 0
+    assert read(root)["seed_set"]["name"] == "private"
+    entry, = [e for e in collect(root) if e.label == "up-agent"]
+    assert entry.kind == VERIFIED
+    assert re.search(r"\| up-agent +\| verified +\|.*\| signed by Test Maintainer \(key \w+\); private held-out seeds",
+                     page(root))
+
+
 def test_a_signed_point_value_edited_coherently_still_fails(root, key):
     private, public = key
     shutil.copy(public, root / "keys")

@@ -37,6 +37,7 @@ SUITE_FIGURES = FIGURES + ("train_score",)
 # Raw statistics are means of values in [0, 1] and h <= c holds term by term; this only absorbs
 # what a float written and read back could move, never a real difference.
 SLACK = 1e-9
+_MISSING = object()   # a field the file does not have
 
 
 def _rounded(value: float):
@@ -84,20 +85,16 @@ def _stored(block: dict, name: str):
     return fig["value"]
 
 
-_MISSING = object()
-
-
-def _compare(where: str, field: str, stored, expected, source: str, problems: list[str]) -> bool:
+def _compare(where: str, field: str, stored, expected, source: str, problems: list[str]) -> None:
     if stored is _MISSING:
         problems.append(f"{where}: {field}: missing")
-        return False
+        return
     if expected is None or isinstance(expected, str):
         same = stored == expected
     else:
         same = _is_number(stored) and stored == expected
     if not same:
         problems.append(f"{where}: {field}: stored {stored!r}, recomputed {expected!r} from {source}")
-    return same
 
 
 def task_points(task: str, block: dict, runs: int | None, problems: list[str]) -> dict | None:
