@@ -87,6 +87,7 @@ def cmd_score(args) -> int:
 
     from benchmark.submission.sandbox import Limits, SandboxError, read_salt_file, sandbox_identity
     from benchmark.evaluation.results import results_path, write_results
+    from benchmark.submission.signing import SigningError, load_private_key, sign_results, signed_before
     from benchmark.submission.score import score_submission
     from benchmark.submission.manifest import ManifestError
     from benchmark.contract.registry import parse_task_list
@@ -113,6 +114,14 @@ def cmd_score(args) -> int:
             return _fail("--salt-file is only used with --seed-set private")
     except SandboxError as exc:
         return _fail(str(exc))
+    signing_key = None
+    if args.sign:
+        # Loaded before any scoring, so that a key that cannot sign costs no scoring run. The
+        # agents run in freshly executed processes: none of this process's memory reaches them.
+        try:
+            signing_key = load_private_key(args.sign)
+        except SigningError as exc:
+            return _fail(str(exc))
 
     def warn(message):
         print(f"proxybench: warning: {message}", file=sys.stderr)
@@ -140,6 +149,11 @@ def cmd_score(args) -> int:
                 continue
             print(_summary_table(results))
             out = results_path(path)
+            if signing_key is not None:
+                results = sign_results(results, signing_key, previous=out)
+                print(f"signed with key {results['signature']['key_id']}")
+            elif signed_before(out):
+                warn(f"{out} was signed and these results are not (no --sign): its row will no longer be verified")
             if write_results(out, results):
                 print(f"wrote {out}")
             else:
@@ -156,6 +170,19 @@ def cmd_score(args) -> int:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return status
+
+
+def cmd_keygen(args) -> int:
+    from benchmark.submission.signing import SigningError, generate_key
+
+    try:
+        private, public = generate_key(args.out, args.holder, allow_in_repository=args.allow_in_repository)
+    except (SigningError, OSError) as exc:
+        return _fail(str(exc))
+    print(f"wrote {private} (the private key, mode 0600: keep it secret, never commit it)")
+    print(f"wrote {public} (the public key: add it to the repository's keys/ for the leaderboard to trust it)")
+    print(f"sign official results with `proxybench score PATH --seed-set private --salt-file FILE --sign {private}`")
+    return 0
 
 
 class _Terminate:
@@ -194,7 +221,9 @@ def cmd_leaderboard(args) -> int:
     try:
         text = generate(root, figures=not args.check)
     except LeaderboardError as exc:
-        return _fail(str(exc))
+        for line in str(exc).splitlines():   # one problem a line, each naming its file
+            status = _fail(line)
+        return status
     if args.check:
         from benchmark.reporting.leaderboard import BY_TAG, SCATTER
         from benchmark.reporting.staleness import stale_files
@@ -336,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="debugging: import the agent into the scorer (no isolation, no limits)")
     p.add_argument("--sandbox-user", default="nobody", metavar="USER",
                    help="unprivileged user the agent runs as when scoring as root (default: nobody)")
+    p.add_argument("--sign", default=None, metavar="KEYFILE",
+                   help="sign the results with this Ed25519 private key (made by `proxybench keygen`); "
+                        "the leaderboard verifies rows signed by a key listed in keys/")
     from benchmark.submission.sandbox import Limits
     lim = Limits()
     p.add_argument("--call-timeout", type=float, default=lim.call_timeout, metavar="S",
@@ -351,6 +383,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-output-kb", type=int, default=lim.max_output_kb, metavar="KB",
                    help=f"what one run may print (default {lim.max_output_kb}; 0: no limit)")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("keygen", help="make an Ed25519 key pair for signing official results")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="folder for the private key (mode 0600) and the public key file; outside the repository")
+    p.add_argument("--holder", required=True, metavar="NAME", help="who holds the key, as the keys/ file will say")
+    p.add_argument("--allow-in-repository", action="store_true",
+                   help="write the private key even though DIR is inside a git repository")
+    p.set_defaults(func=cmd_keygen)
 
     p = sub.add_parser("leaderboard", help="regenerate LEADERBOARD.md from every results.json")
     p.add_argument("--check", action="store_true",

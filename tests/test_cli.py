@@ -1,6 +1,7 @@
 """The CLI end to end on a tiny episode count, and its bad-input behaviour."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -48,7 +49,9 @@ def test_score_then_leaderboard_end_to_end(tmp_path, capsys):
     assert results["submission"]["content_hash"] and results["seed_set"]["hash"]
     assert main(["leaderboard", "--root", str(tmp_path)]) == 0
     page = (tmp_path / "LEADERBOARD.md").read_text()
-    assert "| 1   | random" in page and "not scored" in page
+    # Scored here, neither signed nor rescored in CI: listed apart, unranked.
+    assert "| 1   |" not in page and "not scored" in page
+    assert re.search(r"\| +\| random +\| self-reported +\|", page.split("### Self-reported (not ranked)")[1])
     assert main(["leaderboard", "--root", str(tmp_path), "--check"]) == 0
     (tmp_path / "LEADERBOARD.md").write_text(page + "edited by hand\n")
     assert main(["leaderboard", "--root", str(tmp_path), "--check"]) == 1

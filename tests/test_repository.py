@@ -3,6 +3,7 @@ leaderboard and baseline results are what the committed code produces."""
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 from benchmark.reporting import leaderboard
@@ -62,3 +63,31 @@ def test_analysis_is_up_to_date():
 
     assert (ROOT / "docs" / "analysis.md").read_text() == analysis.page(ROOT), \
         "docs/analysis.md is stale: run `python -m benchmark.reporting.analysis`"
+
+
+def repository_files() -> list[Path]:
+    """The files git tracks (a key a maintainer keeps in the checkout on purpose, untracked, is
+    theirs); without git, every file but hidden folders and caches."""
+    try:
+        out = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
+        return [ROOT / name for name in out.decode().split("\0") if name and (ROOT / name).is_file()]
+    except (OSError, subprocess.CalledProcessError):
+        skip = lambda p: any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(ROOT).parts)  # noqa: E731
+        return [p for p in ROOT.rglob("*") if p.is_file() and not skip(p)]
+
+
+def test_no_private_key_is_in_the_repository():
+    marker = b"PRIVATE" + b" KEY-----"     # spelled apart, so that this file does not hold it
+    files = repository_files()
+    assert len(files) > 100                 # the walk sees the repository
+    holding = [p.relative_to(ROOT).as_posix() for p in files if p.suffix == ".key" or marker in p.read_bytes()]
+    assert not holding, f"private keys in the repository: {holding}"
+
+
+def test_the_trusted_keys_are_public_key_files():
+    from benchmark.submission.signing import load_trusted_keys
+
+    folder = ROOT / "keys"
+    others = sorted(p.name for p in folder.iterdir() if p.suffix != ".yaml" and p.name != "README.md")
+    assert not others, f"keys/ holds only README.md and <key-id>.yaml public key files, not {others}"
+    assert len(load_trusted_keys(folder)) == len(list(folder.glob("*.yaml")))

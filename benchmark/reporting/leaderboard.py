@@ -1,8 +1,13 @@
 """The leaderboard: every results.json under baselines/ and submissions/ -> LEADERBOARD.md.
 
-Entries are ranked by mean held-out score H. The reference policies (random, true-oracle,
-proxy-oracle) are scored by the benchmark itself on the public seeds and drawn apart from the
-entries. A results file that does not parse is an error naming the file, never skipped.
+No results file is taken at its word. Each is checked against itself (every figure derivable
+from its raw statistics is recomputed: `benchmark.evaluation.consistency`) and given a kind
+(`benchmark.submission.provenance`): verified (signed by a trusted key, on the code now in the
+folder) and reproduced (rescored in CI) rows are ranked by mean held-out score H; self-reported
+rows are listed apart, unranked. A file that does not parse, is inconsistent, or claims a
+signature or a reproduction it cannot show is an error naming the file, never skipped. The
+reference policies (random, true-oracle, proxy-oracle) are scored by the benchmark itself on
+the public seeds and drawn apart from the entries.
 """
 
 from __future__ import annotations
@@ -15,8 +20,12 @@ from pathlib import Path
 from tabulate import tabulate
 
 from benchmark.version import BENCHMARK_VERSION
+from benchmark.evaluation.consistency import inconsistencies
 from benchmark.evaluation.results import entry_files
 from benchmark.contract.registry import registry
+from benchmark.submission.provenance import (REPRODUCED, SELF_REPORTED, VERIFIED, ProvenanceError,
+                                             reproduced_entries, row_kind)
+from benchmark.submission.signing import KEYS_DIR, SigningError, load_trusted_keys
 
 from .staleness import current_fingerprints, results_staleness
 
@@ -36,11 +45,22 @@ class Entry:
     label: str
     results: dict
     source: str
+    kind: str = SELF_REPORTED   # VERIFIED, REPRODUCED or SELF_REPORTED
+    backing: str = ""           # what makes it so: the signer, or the tasks CI rescores
 
 
 def collect(root: Path) -> list[Entry]:
-    """Every results.json under root/baselines and root/submissions, validated enough to render."""
-    entries = []
+    """Every results.json under root/baselines and root/submissions, checked for consistency and
+    given its kind against the keys in root/keys and the list in root/baselines/reproduced.yaml.
+    Every problem is one line naming the file (the first mismatch of an inconsistent file, with
+    the count of the others); all of them are raised together."""
+    root = Path(root)
+    try:
+        trusted = load_trusted_keys(root / KEYS_DIR)
+        reproduced = reproduced_entries(root)
+    except (SigningError, ProvenanceError) as exc:
+        raise LeaderboardError(str(exc)) from None
+    entries, problems = [], []
     for path in entry_files(root):
         rel = path.relative_to(root).as_posix()
         try:
@@ -48,14 +68,36 @@ def collect(root: Path) -> list[Entry]:
             name = data["submission"]["name"]
             data["tasks"], data["suite"]  # noqa: B018  (required keys)
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise LeaderboardError(f"{rel}: cannot read results ({type(exc).__name__}: {exc})") from None
-        entries.append(Entry(name, data, rel))
+            problems.append(f"{rel}: cannot read results ({type(exc).__name__}: {exc})")
+            continue
+        mismatches = inconsistencies(data)
+        if mismatches:
+            more = f" (and {len(mismatches) - 1} more)" if len(mismatches) > 1 else ""
+            problems.append(f"{rel}: {mismatches[0]}{more}")
+            continue
+        try:
+            kind, backing = row_kind(root, rel, data, trusted, reproduced)
+        except ProvenanceError as exc:
+            problems.append(str(exc))
+            continue
+        entries.append(Entry(name, data, rel, kind, backing))
     names = [e.label for e in entries]
-    for name in set(names):
+    for name in sorted(set(names)):
         if names.count(name) > 1:
-            raise LeaderboardError(f"two results files name the submission {name!r}: "
-                                   + ", ".join(e.source for e in entries if e.label == name))
+            problems.append(f"two results files name the submission {name!r}: "
+                            + ", ".join(e.source for e in entries if e.label == name))
+    if problems:
+        raise LeaderboardError("\n".join(problems))
     return entries
+
+
+def ranked(entry: Entry) -> bool:
+    """Only rows whose figures someone other than the submitter stands behind are ranked."""
+    return entry.kind in (VERIFIED, REPRODUCED)
+
+
+def shown_label(entry: Entry) -> str:
+    return entry.label if ranked(entry) else f"{entry.label} ({SELF_REPORTED})"
 
 
 def fmt(fig: dict | None) -> str:
@@ -83,13 +125,16 @@ def stale_reasons(results: dict, tasks: dict, fingerprints: dict | None) -> dict
             if name in tasks and res.get("version") != tasks[name].version}
 
 
-def _suite_row(label: str, results: dict, tasks: dict, rank: str = "", stale: dict | None = None) -> list[str]:
+def _suite_row(label: str, results: dict, tasks: dict, rank: str = "", stale: dict | None = None,
+               kind: str = "", backing: str = "") -> list[str]:
     suite = results.get("suite", {})
     og = suite.get("objective_generalization") or {}
     og_text = fmt(og) + (f" ({og['tasks']}/{suite.get('tasks')})" if og.get("tasks") is not None else "")
     quads = suite.get("quadrants", {})
     failed = [n for n, r in results.get("tasks", {}).items() if r.get("status") != "ok"]
-    notes = []
+    notes = [backing] if backing else []
+    if (results.get("seed_set") or {}).get("name") == "private":
+        notes.append("private held-out seeds")
     if stale:
         notes.append("stale: " + ", ".join(sorted(stale)))
     if failed:
@@ -98,7 +143,7 @@ def _suite_row(label: str, results: dict, tasks: dict, rank: str = "", stale: di
     if missing:
         notes.append("not scored: " + ", ".join(missing))
     sub = results.get("submission", {})
-    row = [rank, label, sub.get("track", ""), len(sub.get("training_seeds", [])) or "-"]
+    row = [rank, label, kind, sub.get("track", ""), len(sub.get("training_seeds", [])) or "-"]
     row += [fmt(suite.get(key)) if key != "objective_generalization" else og_text for _, key in COLUMNS]
     row += [f"{quads.get('robust', 0)}/{quads.get('misgeneralized', 0)}/{quads.get('incapable', 0)}",
             "; ".join(notes)]
@@ -121,8 +166,9 @@ def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None
     the task's current fingerprint) judge staleness, else task versions alone do."""
     tasks = tasks or registry()
     entries = sorted(entries, key=lambda e: (-_h(e.results), e.label))
+    top, apart = [e for e in entries if ranked(e)], [e for e in entries if not ranked(e)]
     stale = {e.label: stale_reasons(e.results, tasks, fingerprints) for e in entries}
-    head = ["#", "agent", "track", "runs"] + [c for c, _ in COLUMNS] + ["robust/misgen./incapable", "notes"]
+    head = ["#", "agent", "kind", "track", "runs"] + [c for c, _ in COLUMNS] + ["robust/misgen./incapable", "notes"]
     lines = [
         "# proxybench leaderboard",
         "",
@@ -134,12 +180,26 @@ def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None
         "(over the tasks where CG >= 0.1, count shown); H: held-out score; M: misgeneralization "
         "(competence aimed at the wrong goal). Definitions: README, section *What it measures*.",
         "",
+        f"Ranked rows are *{VERIFIED}* (signed by a key listed in `{KEYS_DIR}/`, on the code now in the "
+        f"submission folder) or *{REPRODUCED}* (rescored in CI from the committed code; the notes name the "
+        f"tasks). *{SELF_REPORTED.capitalize()}* rows are listed apart and not ranked. Every row's figures "
+        "agree with its own raw statistics. How a row is checked: [docs/signing.md](docs/signing.md).",
+        "",
         f"![capability vs objective generalization]({SCATTER}) ![per-tag summary]({BY_TAG})",
         "",
         "## Suite",
         "",
-        tabulate([_suite_row(e.label, e.results, tasks, str(i + 1), stale[e.label]) for i, e in enumerate(entries)],
-                 headers=head, tablefmt="github", disable_numparse=True) if entries else "_no entries yet_",
+        tabulate([_suite_row(e.label, e.results, tasks, str(i + 1), stale[e.label], e.kind, e.backing)
+                  for i, e in enumerate(top)],
+                 headers=head, tablefmt="github", disable_numparse=True) if top else "_no entries yet_",
+        "",
+        f"### {SELF_REPORTED.capitalize()} (not ranked)",
+        "",
+        "Neither signed by a trusted key nor rescored in CI: the figures are the submitter's word, checked "
+        "only for agreement with the file's own raw statistics.",
+        "",
+        tabulate([_suite_row(e.label, e.results, tasks, "", stale[e.label], e.kind, e.backing) for e in apart],
+                 headers=head, tablefmt="github", disable_numparse=True) if apart else "_none_",
         "",
         "### Reference policies",
         "",
@@ -152,7 +212,8 @@ def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None
     ]
     task_head = ["agent"] + [c for c, _ in COLUMNS] + ["quadrant", "notes"]
     for task, cls in tasks.items():
-        rows = [r for e in entries if (r := _task_row(e.label, e.results, task, stale[e.label].get(task))) is not None]
+        rows = [r for e in top + apart
+                if (r := _task_row(shown_label(e), e.results, task, stale[e.label].get(task))) is not None]
         refs = [r for name in REFERENCE_ROWS if name in references
                 and (r := _task_row(f"*{name}*", references[name], task)) is not None]
         lines += ["", f"### {task}", "",
@@ -188,7 +249,7 @@ def plot(entries: list[Entry], references: dict[str, dict], root: Path, tasks: d
     import matplotlib.pyplot as plt
 
     tasks = tasks or registry()
-    rows = [(e.label, e.results) for e in sorted(entries, key=lambda e: (-_h(e.results), e.label))]
+    rows = [(shown_label(e), e.results) for e in sorted(entries, key=lambda e: (not ranked(e), -_h(e.results), e.label))]
     rows += [(f"{name} (reference)", references[name]) for name in REFERENCE_ROWS if name in references]
     (root / FIGURE_DIR).mkdir(parents=True, exist_ok=True)
     markers = "osD^vP*Xh<>p"
