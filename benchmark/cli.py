@@ -95,7 +95,7 @@ def cmd_score(args) -> int:
     if args.episodes is not None and args.episodes < 1:
         return _fail("--episodes must be at least 1")
     try:
-        tasks = parse_task_list(args.tasks)
+        tasks = parse_task_list(args.tasks) if args.tasks else None   # None: what each manifest covers
     except KeyError as exc:
         return _fail(str(exc.args[0]))
     limits = Limits(call_timeout=args.call_timeout, task_timeout=args.task_timeout,

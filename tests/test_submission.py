@@ -86,3 +86,18 @@ def test_content_hash_ignores_results_and_tracks_code(tmp_path):
     assert content_hash(tmp_path) == h
     (tmp_path / "agent.py").write_text(AGENT + "# changed\n")
     assert content_hash(tmp_path) != h
+
+
+def test_a_manifest_may_cover_part_of_the_suite(tmp_path):
+    from benchmark.cli import main
+
+    agent = "import numpy as np\n\nclass A:\n    def act(self, obs, first):\n        return np.zeros(len(obs), np.int64)\n\n" \
+            "def make_agent(task_id, seed):\n    return A()\n"
+    write(tmp_path, GOOD.replace("track: standard\n", "track: standard\ntasks: [coinend, SpuriousCue]\n"), agent)
+    assert load_manifest(tmp_path).tasks == ("CoinEnd", "SpuriousCue")          # the suite's names
+    assert main(["score", str(tmp_path), "--episodes", "8", "--in-process", "--quiet"]) == 0
+    import json
+    assert list(json.loads((tmp_path / "results.json").read_text())["tasks"]) == ["CoinEnd", "SpuriousCue"]
+    write(tmp_path, GOOD.replace("track: standard\n", "track: standard\ntasks: [CoinEnd, Nope]\n"), agent)
+    with pytest.raises(ManifestError, match="field 'tasks': unknown task 'Nope'"):
+        load_manifest(tmp_path)
