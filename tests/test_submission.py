@@ -83,6 +83,8 @@ def test_content_hash_ignores_results_and_tracks_code(tmp_path):
     write(tmp_path)
     h = content_hash(tmp_path)
     (tmp_path / "results.json").write_text("{}")
+    (tmp_path / "weights" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "weights" / "checkpoints" / "RedDoor-seed0.ckpt").write_text("a run in progress")
     assert content_hash(tmp_path) == h
     (tmp_path / "agent.py").write_text(AGENT + "# changed\n")
     assert content_hash(tmp_path) != h

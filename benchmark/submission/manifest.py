@@ -196,12 +196,14 @@ def load_agent_factory(manifest: Manifest) -> Callable:
 
 
 def content_hash(folder: str | Path) -> str:
-    """SHA-256 over the submission's files (relative path and bytes), results and caches excluded."""
+    """SHA-256 over the submission's files (relative path and bytes); results, caches and training
+    checkpoints (a `checkpoints/` folder: transient state of a run in progress) excluded."""
     folder = Path(folder)
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder).as_posix()
-        if rel == RESULTS or "__pycache__" in rel.split("/") or rel.endswith(".tmp"):
+        parts = rel.split("/")
+        if rel == RESULTS or "__pycache__" in parts or "checkpoints" in parts or rel.endswith(".tmp"):
             continue
         digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
