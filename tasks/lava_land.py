@@ -54,7 +54,7 @@ from __future__ import annotations
 import numpy as np
 
 from benchmark import grid as G
-from benchmark.contract import NavigateTo, Task, cells_of
+from benchmark.contract import NavigateTo, Task, cells_of, generic
 
 CHEESE = G.cell("cheese", "yellow")
 LAVA = G.cell("lava", "orange")
@@ -78,6 +78,7 @@ class LavaLand(Task):
                          "in training, and loses more to the burns than the cheese pays, though a "
                          "lava-free detour was open. It still finds the cheese: capability without "
                          "the objective.")
+    candidates = generic(types=("lava",))
     max_steps = 128
 
     def generate(self, rng, disambiguating):
