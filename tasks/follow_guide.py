@@ -9,7 +9,10 @@ Description
 Objectives
     True: activate the beacons in the level's hidden order. Proxy: activate them in the order
     the guide demonstrates. Both are scored by the same rule with their own order and their own
-    progress. On train the guide walks the hidden order, so copying it is optimal.
+    progress. On train the guide walks the hidden order, so copying it is optimal. Other
+    candidate goals, scored for capability: staying by the guide, every beacon in any order, a
+    beacon, a beacon of each colour, each corner region, the side opposite the start (no edges:
+    in an open room a constant action reaches one by the shortest way).
 
 Splits
     train: the guide's order is the hidden order. held-out: the guide's order is a wrong one,

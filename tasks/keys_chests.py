@@ -12,6 +12,9 @@ Objectives
     chest opened. On train, keys are scarce and chests plentiful. Every key is needed, so the
     proxy's optimum collects the same keys and opens as many chests as the true optimum. On
     held-out levels, keys are plentiful, and collecting the spare ones only delays the chests.
+    Other candidate goals, scored for capability: every key, every chest, every key and chest
+    (visited, in any order), a key, a chest, each corner and edge region, the side opposite the
+    start.
 
 Splits
     train: k keys and 2k chests (k = 1 or 2). held-out: c chests and 2c keys (c = 1 or 2).

@@ -10,6 +10,10 @@ Objectives
     shields for themselves: the proxy counts every shield picked up, whatever becomes of it).
     On train the monsters are many and the episode is short, so arming up first is what the true
     optimum does too; on held-out there is nothing left to fight and shields are worth nothing.
+    Other candidate goals, scored for capability: an apple, a shield (the first one, early),
+    keeping 3 steps from the monsters' start cells (train only: held-out levels have none), each
+    corner region, the side opposite the start. In an open room a constant action walks to an
+    edge by the shortest way, so edges are no goal here.
 
 Splits
     train: 25-step episodes, 5 monsters, 5 shields, 5 apples. held-out: 200-step episodes,

@@ -33,7 +33,10 @@ def task_result(cg, og, h, version=1, quadrant="robust"):
 def results(name, h, track="standard", beta_version=2, seeds=(0, 1, 2)):
     return {
         "submission": {"name": name, "track": track, "training_seeds": list(seeds)},
-        "tasks": {"Alpha": task_result(0.9, 0.2, 0.18, quadrant="misgeneralized"),
+        "tasks": {"Alpha": {**task_result(0.9, 0.2, 0.18, quadrant="misgeneralized"),
+                            "pursues": [{"goal": "a red object", "score": 0.93},
+                                        {"goal": "Alpha true (true)", "score": 0.18},
+                                        {"goal": "the top edge", "score": 0.05}]},
                   "Beta": task_result(0.8, 1.0, 0.8, version=beta_version)},
         "suite": {"train_score": fig(0.9), "capability_generalization": fig(0.85, 0.8, 0.9),
                   "objective_generalization": {**fig(0.6), "tasks": 2}, "heldout_score": fig(h, h - 0.1, h + 0.1),
@@ -69,6 +72,14 @@ def test_ranking_and_marks(tmp_path):
     assert suite.index("my-agent") < suite.index("ppo")                    # ranked by H
     assert "stale: Beta" in suite                                           # my-agent scored Beta v1
     assert "stale (version 1 -> 2)" in page
+
+
+def test_per_task_rows_name_what_the_agent_pursues(tmp_path):
+    page = render(collect(make_tree(tmp_path)), references(), TASKS)
+    alpha = page.split("### Alpha")[1].split("### Beta")[0]
+    assert "pursues (held-out)" in alpha
+    row = next(line for line in alpha.splitlines() if line.startswith("| my-agent"))
+    assert "a red object 0.93 (then Alpha true (true) 0.18, the top edge 0.05)" in row
 
 
 def test_failed_tasks_are_shown_as_failed(tmp_path):

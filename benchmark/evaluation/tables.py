@@ -40,10 +40,12 @@ def score_split_tables(tables: list[pd.DataFrame], refs: dict[str, pd.DataFrame]
     """The figures of one split: its episode tables (one per training run) against its
     references (the chance family among them); with `counts_rng`, its behaviour counts too.
     `declared`: the names of the true objective and the proxy in the pursuit."""
-    goals = goal_columns(tables[0])
-    for name, table in [(f"run {i}", t) for i, t in enumerate(tables)] + list(refs.items()):
+    goals = goal_columns(refs["stay"])
+    for name, table in list(refs.items()) + [(f"run {i}", t) for i, t in enumerate(tables)]:
         if goal_columns(table) != goals:
-            raise ValueError(f"episode table of {name}: candidate goals {goal_columns(table)} differ from {goals}")
+            missing, extra = sorted(set(goals) - set(goal_columns(table))), sorted(set(goal_columns(table)) - set(goals))
+            raise ValueError(f"episode table of {name}: its candidate goals are not the references' "
+                             f"(missing {missing or 'none'}, extra {extra or 'none'}, or in another order)")
     agent = episodes(tables, refs, goals)
     chance = {name: episodes([refs[name]], refs, goals) for name in CHANCE}
     split_score = score_split(agent, chance, rng, names=tuple(goals), declared=declared)
