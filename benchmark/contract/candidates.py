@@ -65,9 +65,9 @@ class Trail:
         unique, where = np.unique(cells, return_index=True)
         first[unique] = t[walked][where]
         start = G.one_hot_cells((n, G.SIZE, G.SIZE), path[:, 0].astype(np.int64))
-        limit = levels.get("time_limit", np.full(n, max_steps))
-        return cls(path, length, np.asarray(limit, np.int64) if np.ndim(limit) else np.full(n, int(limit)),
-                   first.reshape(n, G.SIZE, G.SIZE), G.distances(G.passable(levels["grid"]), start))
+        limit = np.broadcast_to(np.asarray(levels.get("time_limit", max_steps), np.int64), (n,))
+        return cls(path, length, limit, first.reshape(n, G.SIZE, G.SIZE),
+                   G.distances(G.passable(levels["grid"]), start))
 
 
 @dataclass(frozen=True)
@@ -197,14 +197,18 @@ def opposite_side(levels: dict) -> np.ndarray:
     return inner & np.where(by_rows[:, None, None], rows == line[:, None, None], cols == line[:, None, None])
 
 
+def _a(noun: str) -> str:
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
 def generic(types=(), colours=(), regions: tuple[str, ...] | None = None, opposite: bool = True,
             key: str = "grid") -> tuple[Candidate, ...]:
     """The generic goals of a task's world: reach an object of each of `types` and of each of
     `colours`, each corner and edge region (`regions`, default all eight; in an open room a
     constant action reaches an edge by the shortest way, so an edge is no goal there: pass
     CORNERS) and the side opposite the start. Names read as goals: 'a ball', 'a red object', 'the top-left corner'."""
-    out = [Reach(f"a {obj}", of_type(obj, key)) for obj in types]
-    out += [Reach(f"a {colour} object", of_colour(colour, key)) for colour in colours]
+    out = [Reach(_a(obj), of_type(obj, key)) for obj in types]
+    out += [Reach(_a(f"{colour} object"), of_colour(colour, key)) for colour in colours]
     out += [Reach(name, region(name), REGION_MIN_DISTANCE) for name in (_REGIONS if regions is None else regions)]
     if opposite:
         out.append(Reach("the side opposite the start", opposite_side, REGION_MIN_DISTANCE))
