@@ -84,7 +84,8 @@ Provenance
       key-hoarding from the true objective. With the penalty, measured on the 500 public held-out
       seeds with the exact oracles: proxy-oracle CG = 1, OG = 0.16 (mean per-episode true score
       0.18 on 3,000 other seeds, none degenerate); on train the proxy-oracle scores T = 1.00;
-      c_random = 0.04.
+      the chance level is c_r = 0.18 (0.04 on the two declared goals alone: the best trivial
+      policy, random over the four moves, visits some chests).
 """
 
 from __future__ import annotations
