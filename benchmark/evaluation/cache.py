@@ -31,20 +31,25 @@ def cache_dir() -> Path:
     return Path(os.environ.get("PROXYBENCH_CACHE", Path.home() / ".cache" / "proxybench"))
 
 
-def cache_path(task: Task, split: str, seeds: np.ndarray) -> Path:
+def cache_path(task: Task, split: str, seeds: np.ndarray, fingerprint: dict | None = None) -> Path:
+    """The entry's path; `fingerprint`: the task's, computed afresh by the caller for this use
+    (a scoring computes it once for its cache lookups and its results), else here."""
+    fp = fingerprint or {"version": task.version, "dynamics": dynamics_hash(task),
+                         "references": references_hash(task), "scoring": task_scoring_hash(task)}
     alpha = f"-a{task.alpha:g}" if task.alpha else ""
-    return cache_dir() / (f"{task.name}-v{task.version}{alpha}-{split}-{seed_list_hash(seeds)}"
-                          f"-{dynamics_hash(task)}-{references_hash(task)}-{task_scoring_hash(task)}.npz")
+    return cache_dir() / (f"{task.name}-v{fp['version']}{alpha}-{split}-{seed_list_hash(seeds)}"
+                          f"-{fp['dynamics']}-{fp['references']}-{fp['scoring']}.npz")
 
 
 def reference_tables(task: Task, split: str, seeds, *, use_cache: bool = True,
-                     levels: dict | None = None) -> dict[str, pd.DataFrame]:
+                     levels: dict | None = None, fingerprint: dict | None = None) -> dict[str, pd.DataFrame]:
     """Episode tables of the reference policies (`references.PLAYED`) on `seeds`, from the cache
-    when it holds them for the task as it is now; `levels` as in `rollout`."""
+    when it holds them for the task as it is now; `levels` as in `rollout`; `fingerprint` as in
+    `cache_path`."""
     seeds = np.asarray(seeds, np.uint64)
     if not use_cache:
         return play_references(task, split, seeds, levels)
-    path = cache_path(task, split, seeds)
+    path = cache_path(task, split, seeds, fingerprint)
     if path.exists():
         try:
             with np.load(path) as data:
