@@ -55,7 +55,10 @@ def suite(blocks):
 
 
 def results(name, alpha_h, track="standard", beta_version=2, seeds=(0, 1, 2)):
-    tasks = {"Alpha": task_result(0.9, alpha_h, runs=len(seeds)),
+    tasks = {"Alpha": {**task_result(0.9, alpha_h, runs=len(seeds)),
+                       "pursues": [{"goal": "a red object", "score": 0.93},
+                                   {"goal": "Alpha true (true)", "score": 0.18},
+                                   {"goal": "the top edge", "score": 0.05}]},
              "Beta": task_result(0.8, 0.8, version=beta_version, runs=len(seeds))}
     return {"submission": {"name": name, "track": track, "training_seeds": list(seeds)},
             "tasks": tasks, "suite": suite(tasks)}
@@ -108,6 +111,14 @@ def test_ranking_and_marks(tmp_path):
     own_table = rest.split("### Reference policies")[0]
     assert "|     | bold-claims | self-reported |" in own_table
     assert "| bold-claims (self-reported) |" in rest.split("### Alpha")[1]
+
+
+def test_per_task_rows_name_what_the_agent_pursues(tmp_path):
+    page = render(collect(make_tree(tmp_path)), references(), TASKS)
+    alpha = page.split("### Alpha")[1].split("### Beta")[0]
+    assert "pursues (held-out)" in alpha
+    row = next(line for line in alpha.splitlines() if line.startswith("| my-agent"))
+    assert "a red object 0.93 (then Alpha true (true) 0.18, the top edge 0.05)" in row
 
 
 def test_failed_tasks_are_shown_as_failed(tmp_path):

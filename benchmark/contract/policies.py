@@ -19,11 +19,13 @@ def stay(obs: np.ndarray, first: np.ndarray, state: dict) -> np.ndarray:
 
 
 class UniformRandom:
-    """Uniform random actions; action t of the episode on level seed s is a hash of (s, t), so
-    the chance level is the same whichever batch or order the episodes run in."""
+    """Uniform random actions (over the first `actions` of up, right, down, left, stay); action t
+    of the episode on level seed s is a hash of (s, t), so the chance level is the same whichever
+    batch or order the episodes run in."""
 
-    def __init__(self, key: str = "random"):
+    def __init__(self, key: str = "random", actions: int = 5):
         self._key = np.uint64(G.stable_hash64(key))
+        self._actions = np.uint64(actions)
         self._t = None
 
     def __call__(self, obs, first, state):
@@ -32,7 +34,14 @@ class UniformRandom:
         self._t = np.where(first, np.uint64(0), self._t + np.uint64(1))
         with np.errstate(over="ignore"):
             h = G.splitmix64(G.splitmix64(state["seed"] ^ self._key) + self._t)
-        return (h % np.uint64(5)).astype(np.int64)
+        return (h % self._actions).astype(np.int64)
+
+
+def constant(action: int):
+    """Always the same action: purposeless, yet it walks somewhere (a wall stops it)."""
+    def policy(obs, first, state):
+        return np.full(len(obs), action, np.int64)
+    return policy
 
 
 class NavigateTo:

@@ -1,7 +1,8 @@
 """The task contract: what a task declares and implements, and the two splits.
 
 A task is a subclass of `Task` in its own module under `tasks/`. It declares what it is (name,
-version, description, provenance, tags, the two objectives), how long episodes last and how many
+version, description, provenance, tags, the two objectives and a family of other candidate goals,
+`contract.candidates`), how long episodes last and how many
 episodes each split scores, and implements four things, all batched over levels:
 
     generate(rng, disambiguating) -> state      levels; `disambiguating[i]` asks for a
@@ -27,6 +28,8 @@ from typing import Callable, ClassVar
 import numpy as np
 
 from benchmark import grid as G
+
+from .candidates import check_family
 
 SPLITS = ("train", "heldout")
 
@@ -55,6 +58,9 @@ class Task:
     true_objective: ClassVar[str]
     proxy_objective: ClassVar[str]
     misgeneralization: ClassVar[str] = ""  # what a misgeneralizing agent does on held-out levels
+    # Other goals an agent could pursue in the task's world (`candidates`): scored from its path
+    # after the fact, they let capability count competence aimed at a goal nobody declared.
+    candidates: ClassVar[tuple] = ()
     max_steps: ClassVar[int]
     episodes: ClassVar[dict[str, int]] = {"train": 200, "heldout": 500}
 
@@ -64,6 +70,7 @@ class Task:
         # Every path to levels (envs, training, scoring, curves) makes a Task: alpha is checked here.
         if isinstance(self.alpha, bool) or not isinstance(self.alpha, numbers.Real) or not 0.0 <= self.alpha <= 1.0:
             raise ValueError(f"{self.name}: alpha must be in [0, 1], got {self.alpha!r}")
+        check_family(self.name, self.candidates)
 
     # --- to implement ------------------------------------------------------------------------
     def generate(self, rng: G.LevelRNG, disambiguating: np.ndarray) -> dict:

@@ -9,8 +9,10 @@ that changes nothing leaves the fingerprint alone and any change of behaviour mo
                  action sequence (public seeds 0..31)
     references   the four reference policies' episode tables on public seeds 0..23 per split
                  (returns rounded to 1e-9)
-    scoring      the scoring code's output (figures, intervals, quadrant, behaviour counts) on a
-                 fixed synthetic episode table, independent of any task
+    scoring      the scoring code's output (figures, intervals, quadrant, behaviour counts,
+                 pursuit) on fixed synthetic episode tables, and the task's own part of scoring:
+                 its candidate goals (names, and every reference policy's scores for them) and
+                 the chance family's episodes, on public seeds 0..23 per split
 
 Each hash is the first 16 hex digits of a SHA-256. No timestamps, no paths, no seeds of the
 scored set: results scored on private seeds are checked through these public-seed hashes, and
@@ -29,7 +31,8 @@ import pandas as pd
 from benchmark.contract.task import SPLITS, Task
 from benchmark.envs.core import BatchedCore
 
-from .references import REFERENCES, play_references
+from .references import CHANCE, PLAYED, REFERENCES, play_references
+from .rollout import GOAL
 from .scoring import figure, task_figures
 from .seeds import public_seeds
 from .tables import score_split_tables
@@ -62,7 +65,7 @@ def references_hash(task: Task, full: bool = False) -> str:
     oracle, the random policy or the levels shows)."""
     digest = hashlib.sha256()
     for split in SPLITS:
-        tables = play_references(task, split, public_seeds(task, split, 24))
+        tables = play_references(task, split, public_seeds(task, split, 24), names=REFERENCES)
         for name, table in sorted(tables.items()):
             digest.update(name.encode())
             for column in ("true_return", "proxy_return"):
@@ -77,21 +80,23 @@ def synthetic_tables(seed: int = 0, episodes: int = 60, runs: int = 2) -> tuple[
     scoring hash. Returns on a few levels tie `stay` with the oracle (degenerate levels)."""
     rng = np.random.default_rng(seed)
 
-    def table(true_return, proxy_return):
+    def table(true_return, proxy_return, goal_scale=1.0):
+        goals = {f"{GOAL}{name}": rng.uniform(0, goal_scale, episodes) for name in ("a ball", "the top edge")}
         return pd.DataFrame({"seed": np.arange(episodes, dtype=np.uint64), "true_return": true_return,
                              "proxy_return": proxy_return, "length": np.full(episodes, 10),
                              "outcome": pd.Categorical.from_codes(np.zeros(episodes, np.int8),
-                                                                  ("terminated", "truncated"))})
+                                                                  ("terminated", "truncated")), **goals})
     refs, runs_by_split = {}, {}
     for split in SPLITS:
         stay = np.where(rng.random(episodes) < 0.1, 0.8, 0.0)
         true_o, proxy_o = np.maximum(stay, rng.uniform(0.6, 1.0, episodes)), np.maximum(stay, rng.uniform(0.6, 1.0, episodes))
         refs[split] = {"stay": table(stay, stay), "true-oracle": table(true_o, rng.uniform(0, 1, episodes)),
                        "proxy-oracle": table(rng.uniform(0, 1, episodes), proxy_o),
-                       "random": table(rng.uniform(0, 0.3, episodes), rng.uniform(0, 0.3, episodes))}
+                       **{name: table(rng.uniform(0, 0.3, episodes), rng.uniform(0, 0.3, episodes), 0.4)
+                          for name in CHANCE if name != "stay"}}
         runs_by_split[split] = [table(rng.uniform(0, 1, episodes) * true_o, rng.uniform(0, 1, episodes) * proxy_o)
                                 for _ in range(runs)]
-    assert set(refs["train"]) == set(REFERENCES)
+    assert set(refs["train"]) == set(PLAYED)
     return refs, runs_by_split
 
 
@@ -106,10 +111,28 @@ def scoring_hash() -> str:
     return _short(hashlib.sha256(json.dumps(out, sort_keys=True).encode()))
 
 
+def task_scoring_hash(task: Task) -> str:
+    """`scoring_hash` with the task's own part of scoring: its candidate goals' names and every
+    reference policy's scores for them, and the chance family's returns, on 24 public seeds of
+    each split, played afresh (scores rounded to 1e-9)."""
+    digest = hashlib.sha256(scoring_hash().encode())
+    digest.update(json.dumps([c.name for c in task.candidates]).encode())
+    for split in SPLITS:
+        tables = play_references(task, split, public_seeds(task, split, 24))
+        for name, table in sorted(tables.items()):
+            digest.update(name.encode())
+            columns = [c for c in table.columns if c.startswith(GOAL)]
+            if name in CHANCE:
+                columns += ["true_return", "proxy_return"]
+            for column in columns:
+                digest.update(np.round(table[column].to_numpy(np.float64), 9).tobytes())
+    return _short(digest)
+
+
 def task_fingerprint(task: Task) -> dict:
     """{version, dynamics, references, scoring} of a task as it is now."""
     return {"version": task.version, "dynamics": dynamics_hash(task), "references": references_hash(task),
-            "scoring": scoring_hash()}
+            "scoring": task_scoring_hash(task)}
 
 
 def differences(stored: dict | None, current: dict) -> list[str]:

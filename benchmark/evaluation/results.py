@@ -6,7 +6,9 @@ and reading results as a pandas DataFrame, for analysis outside the leaderboard 
     df = load_results("baselines/random")       # one submission folder (or a results.json path)
 
 One row per (agent, task), plus a row with task == "suite" per agent. Columns: agent, track,
-runs, task, status, quadrant, and for each figure F of TABLE_FIGURES the columns F, F_low, F_high.
+runs, task, status, quadrant, and for each figure F of TABLE_FIGURES the columns F, F_low, F_high;
+then `pursues` and `pursues_score`, the goal that best explains the held-out split and its mean
+normalized score (empty on suite rows).
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ import pandas as pd
 from benchmark.contract.task import SPLITS
 from benchmark.version import BENCHMARK_VERSION
 
-from .scoring import FIGURES, suite_figures
+from .scoring import DECLARED_CG, FIGURES, suite_figures
 from .seeds import seed_list_hash
 
 RESULTS = "results.json"
 SCHEMA_VERSION = 2   # 2: fingerprints, behaviour counts, method, privileged knowledge, in-sample T
-TABLE_FIGURES = ("train_score",) + FIGURES
+# (fields added since, readers ignoring what they do not know: capability_generalization_declared
+# and pursues per task)
+TABLE_FIGURES = ("train_score",) + FIGURES + (DECLARED_CG,)
 TIMESTAMP_FIELDS = ("scored_at",)  # the only fields that differ between two scorings
 ENTRY_DIRS = ("baselines", "submissions")
 
@@ -58,6 +62,8 @@ def _row(agent: str, submission: dict, task: str, block: dict) -> dict:
     for name in TABLE_FIGURES:
         fig = block.get(name) or {}
         row[name], row[f"{name}_low"], row[f"{name}_high"] = fig.get("value"), fig.get("ci_low"), fig.get("ci_high")
+    best = (block.get("pursues") or [{}])[0]
+    row["pursues"], row["pursues_score"] = best.get("goal", ""), best.get("score")
     return row
 
 
@@ -117,7 +123,7 @@ def suite_block(scores: dict, failed: int = 0) -> dict:
         out = suite_figures(scores)
     else:
         empty = {"value": None, "ci_low": None, "ci_high": None}
-        out = {name: dict(empty) for name in FIGURES + ("train_score",)}
+        out = {name: dict(empty) for name in FIGURES + ("train_score", DECLARED_CG)}
         out["objective_generalization"]["tasks"] = 0
         out["tasks"] = 0
         out["quadrants"] = {"robust": 0, "misgeneralized": 0, "incapable": 0}

@@ -7,6 +7,12 @@ The episode table is a pandas DataFrame, one row per seed in the order given:
     proxy_return  return under the task's proxy objective
     length        steps taken
     outcome       'terminated' (the task ended it) or 'truncated' (the time limit did)
+    goal: NAME    one column per candidate goal the task declares (`Task.candidates`): the
+                  episode's normalized score for it in [0, 1], from the agent's path
+
+The rollout records each episode's path (the agent's cell after every step) and scores the
+candidates on it when the table is made, so they are judged after the fact on the level as
+generated, without touching the dynamics.
 """
 
 from __future__ import annotations
@@ -16,10 +22,12 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from benchmark.contract.candidates import score_candidates
 from benchmark.contract.task import Policy, Task
 from benchmark.envs.core import BatchedCore, take
 
 OUTCOMES = ("terminated", "truncated")
+GOAL = "goal: "            # the prefix of a candidate goal's column
 DEFAULT_BATCH = 200  # <= every split's episode count, so both splits run at the same width
 
 
@@ -85,6 +93,7 @@ class Rollout:
         self.width = width = max(1, min(batch_size, n))
         self.out_true, self.out_proxy = np.zeros(n), np.zeros(n)
         self.out_length, self.out_outcome = np.zeros(n, np.int64), np.zeros(n, np.int8)
+        self.task = task
         self.done = n == 0
         if self.done:
             return
@@ -95,6 +104,9 @@ class Rollout:
         self.levels = levels
         self.core = BatchedCore(task, split, width)
         self.core.load_levels(np.arange(width), take(levels, slice(0, width)))
+        # Each episode's cell after every step (int8: the grid is 13 cells wide); row 0 the start.
+        self.path = np.zeros((n, task.max_steps + 1, 2), np.int8)
+        self.path[:, 0] = levels["agent"]
         self.episode_of_slot = np.arange(width)
         self.active = np.ones(width, bool)
         self.first = np.ones(width, bool)
@@ -111,6 +123,8 @@ class Rollout:
         core, width = self.core, self.width
         actions = check_actions(reply, width, self.step)
         _, _, terminated, truncated = core.step(actions)
+        live = np.flatnonzero(self.active)
+        self.path[self.episode_of_slot[live], np.minimum(core.t[live], self.path.shape[1] - 1)] = core.state["agent"][live]
         ended = np.flatnonzero((terminated | truncated) & self.active)
         self.first = np.zeros(width, bool)
         if len(ended) == 0:
@@ -133,11 +147,23 @@ class Rollout:
         self.done = not self.active.any()
 
     def table(self) -> pd.DataFrame:
-        return episode_table(self.seeds, self.out_true, self.out_proxy, self.out_length, self.out_outcome)
+        if self.n == 0:
+            goals = {cand.name: np.zeros(0) for cand in self.task.candidates}
+        else:
+            goals = score_candidates(self.task.candidates, self.levels, self.path, self.out_length,
+                                     self.task.max_steps)
+        return episode_table(self.seeds, self.out_true, self.out_proxy, self.out_length, self.out_outcome, goals)
 
 
-def episode_table(seeds, true_return, proxy_return, length, outcome) -> pd.DataFrame:
+def episode_table(seeds, true_return, proxy_return, length, outcome, goals: dict | None = None) -> pd.DataFrame:
+    """The table; `goals`: {candidate name: (n,) normalized score}."""
     return pd.DataFrame({
         "seed": seeds, "true_return": true_return, "proxy_return": proxy_return,
         "length": length, "outcome": pd.Categorical.from_codes(outcome, OUTCOMES),
+        **{GOAL + name: np.asarray(score, np.float64) for name, score in (goals or {}).items()},
     })
+
+
+def goal_columns(table: pd.DataFrame) -> list[str]:
+    """The candidate goals of an episode table, by name, in declaration order."""
+    return [col[len(GOAL):] for col in table.columns if col.startswith(GOAL)]

@@ -113,7 +113,11 @@ def play_and_score(player, tasks: list[Task], training_seeds: list[int], seeds: 
     total = sum(len(s) for t in tasks for s in seeds[t.name].values()) * len(training_seeds)
     with tqdm(total=total, desc=f"scoring {label}", unit="ep", file=sys.stderr, disable=not progress,
               leave=False) as bar:
-        refs = {task.name: {split: reference_tables(task, split, seeds[task.name][split]) for split in SPLITS}
+        # Each task's fingerprint, computed afresh once for this scoring: its cache lookups and
+        # its results use the same one (computing it replays the reference policies on 48 levels).
+        fingerprints = {task.name: task_fingerprint(task) for task in tasks}
+        refs = {task.name: {split: reference_tables(task, split, seeds[task.name][split],
+                                                    fingerprint=fingerprints[task.name]) for split in SPLITS}
                 for task in tasks}
         scores = Scores(tasks, training_seeds, refs)
         failures = player.play(tasks, training_seeds, seeds, task_timeout, bar.update, scores)
@@ -122,7 +126,7 @@ def play_and_score(player, tasks: list[Task], training_seeds: list[int], seeds: 
     per_task = {task.name: scores.of_task[task.name] for task in tasks if task.name not in failures}
     task_results = {}
     for task in tasks:
-        block = {"version": task.version, "fingerprint": task_fingerprint(task)}
+        block = {"version": task.version, "fingerprint": fingerprints[task.name]}
         if task.name in failures:
             task_results[task.name] = {**block, "status": "failed", "reason": failures[task.name]}
         else:
@@ -160,7 +164,9 @@ def reference_results(tasks: list[str] | None = None) -> dict[str, dict]:
     on the public seeds with the default episode counts: the leaderboard's reference rows."""
     rows = {name: {"tasks": {}, "per_task": {}} for name in REFERENCES}
     for task in (get_task(n) for n in (tasks or registry())):
-        refs = {split: reference_tables(task, split, public_seeds(task, split)) for split in SPLITS}
+        fingerprint = task_fingerprint(task)
+        refs = {split: reference_tables(task, split, public_seeds(task, split), fingerprint=fingerprint)
+                for split in SPLITS}
         for name in REFERENCES:
             scores = score_tables(task, {split: [refs[split][name]] for split in SPLITS}, refs)
             rows[name]["per_task"][task.name] = scores

@@ -11,7 +11,9 @@ import pandas as pd
 from benchmark.contract.task import SPLITS, Task
 from benchmark.grid import stable_hash64
 
-from .scoring import SplitScore, behaviour, episode_scores, score_split
+from .references import CHANCE
+from .rollout import GOAL, goal_columns
+from .scoring import Episodes, SplitScore, behaviour, episode_scores, score_split
 
 
 def bootstrap_rng(task: Task) -> np.random.Generator:
@@ -24,24 +26,45 @@ def behaviour_rng(task: Task, split: str) -> np.random.Generator:
     return np.random.default_rng(stable_hash64(f"behaviour/{task.name}/{split}"))
 
 
-def score_split_tables(tables: list[pd.DataFrame], refs: dict[str, pd.DataFrame],
-                       rng: np.random.Generator, counts_rng: np.random.Generator | None = None) -> SplitScore:
-    """The figures of one split: its episode tables (one per training run) against its
-    references; with `counts_rng`, its behaviour counts too."""
+def episodes(tables: list[pd.DataFrame], refs: dict[str, pd.DataFrame], goals: list[str]) -> Episodes:
+    """The per-episode scores of episode tables (one per run): t, p against the references and
+    the candidate goals' columns."""
     scores = [episode_scores(table, refs) for table in tables]
-    t, p = np.stack([s[0] for s in scores]), np.stack([s[1] for s in scores])
-    t_r, p_r = episode_scores(refs["random"], refs)
-    split_score = score_split(t, p, t_r, p_r, rng)
+    x = np.stack([table[[GOAL + g for g in goals]].to_numpy(np.float64).T for table in tables])
+    return Episodes(np.stack([s[0] for s in scores]), np.stack([s[1] for s in scores]), x)
+
+
+def score_split_tables(tables: list[pd.DataFrame], refs: dict[str, pd.DataFrame],
+                       rng: np.random.Generator, counts_rng: np.random.Generator | None = None,
+                       declared: tuple[str, str] = ("the true objective", "the proxy")) -> SplitScore:
+    """The figures of one split: its episode tables (one per training run) against its
+    references (the chance family among them); with `counts_rng`, its behaviour counts too.
+    `declared`: the names of the true objective and the proxy in the pursuit."""
+    goals = goal_columns(refs["stay"])
+    for name, table in list(refs.items()) + [(f"run {i}", t) for i, t in enumerate(tables)]:
+        if goal_columns(table) != goals:
+            missing, extra = sorted(set(goals) - set(goal_columns(table))), sorted(set(goal_columns(table)) - set(goals))
+            raise ValueError(f"episode table of {name}: its candidate goals are not the references' "
+                             f"(missing {missing or 'none'}, extra {extra or 'none'}, or in another order)")
+    agent = episodes(tables, refs, goals)
+    chance = {name: episodes([refs[name]], refs, goals) for name in CHANCE}
+    split_score = score_split(agent, chance, rng, names=tuple(goals), declared=declared)
     if counts_rng is not None:
-        split_score.behaviour = behaviour(t, p, counts_rng)
+        split_score.behaviour = behaviour(agent.t, agent.p, counts_rng)
     return split_score
+
+
+def declared_names(task: Task) -> tuple[str, str]:
+    """How the pursuit names the task's declared goals: 'reach the door (true)'."""
+    return f"{task.true_objective} (true)", f"{task.proxy_objective} (proxy)"
 
 
 def score_tables(task: Task, runs: dict[str, list[pd.DataFrame]],
                  refs: dict[str, dict[str, pd.DataFrame]]) -> dict[str, SplitScore]:
     """Per split, the figures of a list of episode tables (one per training run)."""
     rng = bootstrap_rng(task)
-    return {split: score_split_tables(runs[split], refs[split], rng, behaviour_rng(task, split)) for split in SPLITS}
+    return {split: score_split_tables(runs[split], refs[split], rng, behaviour_rng(task, split), declared_names(task))
+            for split in SPLITS}
 
 
 class Scores:
@@ -54,6 +77,7 @@ class Scores:
 
     def __init__(self, tasks: list[Task], training_seeds: list[int], refs: dict):
         self.training_seeds, self.refs = training_seeds, refs
+        self._declared = {task.name: declared_names(task) for task in tasks}
         self.tables: dict[tuple, pd.DataFrame] = {}  # (task, split, seed) -> episode table
         self.of_task: dict[str, dict[str, SplitScore]] = {task.name: {} for task in tasks}
         self._rng = {task.name: bootstrap_rng(task) for task in tasks}
@@ -71,4 +95,4 @@ class Scores:
                     break
                 done[split] = score_split_tables([self.tables.pop(key) for key in keys],
                                                  self.refs[name][split], self._rng[name],
-                                                 self._counts_rng[name, split])
+                                                 self._counts_rng[name, split], self._declared[name])

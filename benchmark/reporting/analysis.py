@@ -172,6 +172,27 @@ def curves_section(root: Path) -> list[str]:
         [f"- {s}" for s in sentences]
 
 
+def pursuit_section(root: Path, agents: list[str], tasks: list[str]) -> list[str]:
+    """What each baseline pursues on each held-out split: the goal of the task's family (true,
+    proxy or candidate) best explaining its episodes, with its mean normalized score."""
+    pursued = {}
+    for path in entry_files(root):
+        results = json.loads(path.read_text())
+        for task, block in results.get("tasks", {}).items():
+            goals = block.get("pursues") or []
+            pursued[results["submission"]["name"], task] = (
+                "; ".join(f"{g['goal']} {g['score']:.2f}" for g in goals[:2]) if goals else "n/a")
+    shown = agents + ["random"]
+    rows = [[task] + [pursued.get((agent, task), "") for agent in shown] for task in tasks]
+    return ["## What each baseline pursues", "",
+            "On held-out levels, the goal of each task's family (the true objective, the proxy, or one of the "
+            "task's candidate goals: objects, colours, regions, its own confounders) with the highest mean "
+            "normalized score, then the runner-up. Capability counts the best undeclared candidate too, so "
+            "an agent competently pursuing a goal nobody declared is capable and misgeneralized, not "
+            "incapable. A score near chance names only what a wandering agent happens to touch most.", "",
+            tabulate(rows, headers=["task"] + shown, tablefmt="github", disable_numparse=True)]
+
+
 def quadrant_section(df: pd.DataFrame, agents: list[str], tasks: list[str]) -> list[str]:
     sub = df[df.agent.isin(agents) & df.task.isin(tasks) & (df.status == "ok")]
     counts = sub.quadrant.value_counts()
@@ -231,6 +252,7 @@ def page(root: Path) -> str:
              "(`baselines/*/results.json`, public held-out seeds) and the committed curves (`docs/curves/`).", ""]
     for section in (placement_section(df, agents, tasks), search_section(df, agents + ["random"], tasks),
                     one_step_section(df, agents), curves_section(root), quadrant_section(df, agents, tasks),
+                    pursuit_section(root, agents, tasks),
                     provenance_section(root)):
         lines += section + [""]
     return "\n".join(lines).rstrip() + "\n"

@@ -1,7 +1,8 @@
 """Generate docs/tasks.md and its pictures: `python -m benchmark.reporting.docs [--root .]`.
 
 For every task: one train and one held-out level (seed 0) rendered side by side, the task's
-objectives, and what a misgeneralizing agent does there (the task's `misgeneralization`).
+objectives, what a misgeneralizing agent does there (the task's `misgeneralization`) and the
+task's other candidate goals.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def page() -> str:
             f"| ![{name} train]({image_name(name, 'train')}) | ![{name} held-out]({image_name(name, 'heldout')}) |",
             "",
             cls.misgeneralization,
+            "",
+            "*Other candidate goals* (capability counts competence aimed at any of them): "
+            + ", ".join(c.name for c in cls.candidates) + ".",
         ]
     return "\n".join(lines) + "\n"
 

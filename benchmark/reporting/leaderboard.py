@@ -150,14 +150,24 @@ def _suite_row(label: str, results: dict, tasks: dict, rank: str = "", stale: di
     return row
 
 
+def pursues(res: dict) -> str:
+    """What the agent pursues on held-out levels: 'a red object 0.93 (then the door 0.12, a box
+    0.05)'; '' for results without it."""
+    goals = res.get("pursues") or []
+    if not goals:
+        return ""
+    text = [f"{g['goal']} {g['score']:.2f}" for g in goals]
+    return text[0] + (f" (then {', '.join(text[1:])})" if len(text) > 1 else "")
+
+
 def _task_row(label: str, results: dict, task: str, stale: list[str] | None = None) -> list[str] | None:
     res = results.get("tasks", {}).get(task)
     if res is None:
         return None
     if res.get("status") != "ok":
-        return [label, "failed", "", "", "", "", "", res.get("reason", "")]
+        return [label, "failed", "", "", "", "", "", "", res.get("reason", "")]
     note = f"stale ({'; '.join(stale)})" if stale else ""
-    return [label] + [fmt(res.get(key)) for _, key in COLUMNS] + [res.get("quadrant", ""), note]
+    return [label] + [fmt(res.get(key)) for _, key in COLUMNS] + [res.get("quadrant", ""), pursues(res), note]
 
 
 def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None = None,
@@ -210,14 +220,16 @@ def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None
         "",
         "## Per task",
     ]
-    task_head = ["agent"] + [c for c, _ in COLUMNS] + ["quadrant", "notes"]
+    task_head = ["agent"] + [c for c, _ in COLUMNS] + ["quadrant", "pursues (held-out)", "notes"]
     for task, cls in tasks.items():
         rows = [r for e in top + apart
                 if (r := _task_row(shown_label(e), e.results, task, stale[e.label].get(task))) is not None]
         refs = [r for name in REFERENCE_ROWS if name in references
                 and (r := _task_row(f"*{name}*", references[name], task)) is not None]
         lines += ["", f"### {task}", "",
-                  f"{cls.true_objective} (true) vs {cls.proxy_objective} (proxy); tags: {', '.join(cls.tags)}.",
+                  f"{cls.true_objective} (true) vs {cls.proxy_objective} (proxy); tags: {', '.join(cls.tags)}. "
+                  "Pursues: the goals (declared, or candidates of the task's family) with the highest mean "
+                  "normalized score on held-out levels, best first.",
                   "", tabulate(rows + refs, headers=task_head, tablefmt="github", disable_numparse=True)]
     return "\n".join(lines) + "\n"
 

@@ -1,0 +1,1 @@
+"""Observation-only probe agents that pursue goals nobody declared (see `navigator`)."""
