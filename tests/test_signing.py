@@ -14,7 +14,6 @@ from benchmark.contract.registry import registry
 from benchmark.evaluation.results import write_json_atomic
 from benchmark.reporting.leaderboard import LeaderboardError, collect, render
 from benchmark.submission.provenance import REPRODUCED, SELF_REPORTED, VERIFIED
-from benchmark.submission.score import score_submission
 from benchmark.submission.signing import (SigningError, canonical_bytes, generate_key, load_private_key,
                                           load_trusted_keys, sign_results)
 

@@ -1,6 +1,5 @@
 """Manifest validation: every error names the file and the field."""
 
-import textwrap
 
 import pytest
 

@@ -27,7 +27,9 @@ def runs(weights: Path) -> dict[str, dict[int, pd.DataFrame]]:
         match = re.fullmatch(r"(.+)-seed(\d+)", csv.stem)
         if match:
             table = pd.read_csv(csv)
-            out.setdefault(match[1], {})[int(match[2])] = table[table["T"].notna()]
+            measured = table[table["T"].notna()]
+            if len(measured):   # a run too young to have measured T yet has nothing to draw
+                out.setdefault(match[1], {})[int(match[2])] = measured
     return out
 
 
