@@ -30,7 +30,7 @@ N_ACTIONS = 5
 AGENT = G.OBJECT_TO_IDX["agent"]
 
 
-class _Lookup(torch.autograd.Function):
+class Lookup(torch.autograd.Function):
     """`F.embedding` whose backward is one `index_add_`: faster on CPU than
     torch's embedding backward for the ~350k lookups of a PPO minibatch."""
 
@@ -73,7 +73,7 @@ class GridEncoder(nn.Module):
     def forward(self, codes: torch.Tensor) -> torch.Tensor:
         e = self.types.shape[1]
         table = (self.types[:, None, None] + self.colours[None, :, None] + self.states[None, None]).reshape(-1, e)
-        return self.trunk(_Lookup.apply(table, centred(codes, self.cell_index(codes))))
+        return self.trunk(Lookup.apply(table, centred(codes, self.cell_index(codes))))
 
 
 def centred(codes: torch.Tensor, cells: torch.Tensor) -> torch.Tensor:

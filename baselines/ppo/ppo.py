@@ -47,9 +47,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from baselines.nets import Lookup   # F.embedding with a fast CPU backward (one index_add_)
 from benchmark import grid as G
 
 NET = "e8-c16s2-f128"
@@ -102,22 +102,6 @@ def encode(obs: np.ndarray) -> torch.Tensor:
 
 # ---------------------------------------------------------------------------------------------
 # Network
-
-class Lookup(torch.autograd.Function):
-    """F.embedding whose backward is one index_add_ (torch's embedding backward is slow on CPU)."""
-
-    @staticmethod
-    def forward(ctx, table, index):
-        ctx.save_for_backward(index)
-        ctx.rows = table.shape[0]
-        return F.embedding(index, table)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (index,) = ctx.saved_tensors
-        flat = grad.reshape(-1, grad.shape[-1])
-        return flat.new_zeros(ctx.rows, flat.shape[1]).index_add_(0, index.reshape(-1), flat), None
-
 
 class Encoder(nn.Module):
     """A spec such as 'e8-c16s2-f128': e<E> embedding (type + colour + state rows), c<C>[s2] 3x3
