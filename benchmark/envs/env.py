@@ -68,6 +68,16 @@ class _LevelSeeds:
         return np.where(seeds < start, seeds + start, seeds)
 
 
+def _restart_stream(env, seed, options, base_reset) -> dict:
+    """The start of both envs' `reset`: a new seed (or the first reset) seeds the env's
+    generator through gymnasium (`base_reset`) and restarts its level stream; returns the options."""
+    if seed is not None or env._np_random is None:
+        base_reset(seed=seed)
+        env._seeds.restart(env.np_random)
+        env._levels.reset()
+    return options or {}
+
+
 class ProxyEnv(gym.Env):
     """One level at a time: a batch-of-one view of the batched core."""
 
@@ -86,11 +96,7 @@ class ProxyEnv(gym.Env):
         self._levels = LevelStream(self.task, split, self._seeds, chunk=256, prefetch=prefetch_levels)
 
     def reset(self, *, seed=None, options=None):
-        if seed is not None or self._np_random is None:
-            super().reset(seed=seed)
-            self._seeds.restart(self.np_random)
-            self._levels.reset()
-        options = options or {}
+        options = _restart_stream(self, seed, options, super().reset)
         if options.get("level_seed") is not None:
             self.core.load(np.array([0]), [options["level_seed"]])   # the task checks the seed
         else:
@@ -147,11 +153,7 @@ class ProxyVectorEnv(VectorEnv):
         self._levels = LevelStream(self.task, split, self._seeds, chunk=chunk, prefetch=prefetch_levels)
 
     def reset(self, *, seed=None, options=None):
-        if seed is not None or self._np_random is None:
-            super().reset(seed=seed)
-            self._seeds.restart(self.np_random)
-            self._levels.reset()
-        options = options or {}
+        options = _restart_stream(self, seed, options, super().reset)
         if options.get("level_seeds") is not None:
             seeds = options["level_seeds"]
             if np.size(seeds) != self.num_envs:
