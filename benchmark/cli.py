@@ -286,26 +286,41 @@ def cmd_render(args) -> int:
 
 def cmd_train(args) -> int:
     from benchmark.contract.registry import parse_task_list
-    from benchmark.training import TrainingError, train_baseline
+    from benchmark.training import TrainingError, default_weights, run_finished, run_jobs, train_baseline
 
     try:
         tasks = parse_task_list(None if args.task == "all" else args.task)
         seeds = [int(s) for s in str(args.seed).split(",")]
     except (KeyError, ValueError) as exc:
         return _fail(str(exc.args[0]) if isinstance(exc, KeyError) else f"--seed: {exc}")
-    for task in tasks:
-        for seed in seeds:
-            try:
-                out = train_baseline(args.baseline, task, seed, alpha=args.alpha, steps=args.steps,
-                                     out=args.out, progress=not args.quiet)
-            except TrainingError as exc:
-                return _fail(str(exc))
+    if args.jobs < 1:
+        return _fail(f"--jobs must be at least 1, got {args.jobs}")
+    runs = [(task, seed) for task in tasks for seed in seeds]
+    if args.skip_done:
+        try:
+            folder = args.out or default_weights(args.baseline)
+        except TrainingError as exc:
+            return _fail(str(exc))
+        done = [(t, s) for t, s in runs if run_finished(folder, t, s)]
+        runs = [run for run in runs if run not in done]
+        print(f"{len(done)} of {len(done) + len(runs)} runs already trained in {folder}; training {len(runs)}",
+              file=sys.stderr)
+    try:
+        if args.jobs > 1:
+            run_jobs([(args.baseline, t, args.alpha, s, args.out, args.steps) for t, s in runs], args.jobs)
+            return 0
+        for task, seed in runs:
+            out = train_baseline(args.baseline, task, seed, alpha=args.alpha, steps=args.steps,
+                                 out=args.out, progress=not args.quiet)
             print(f"wrote {out}")
+    except TrainingError as exc:
+        return _fail(str(exc))
     return 0
 
 
 def cmd_curve(args) -> int:
     from benchmark.reporting.curve import crossing, sweep
+    from benchmark.training import TrainingError
 
     try:
         alphas = [float(a) for a in args.alphas.split(",")]
@@ -313,6 +328,8 @@ def cmd_curve(args) -> int:
         table = sweep(args.baseline, args.task, alphas, seeds, steps=args.steps,
                       work=Path(args.work) if args.work else None, out=Path(args.out),
                       ray_address=args.ray, workers=args.workers)
+    except TrainingError as exc:
+        return _fail(str(exc))
     except (KeyError, ValueError) as exc:
         return _fail(str(exc.args[0]) if exc.args else str(exc))
     from benchmark.reporting.leaderboard import fmt
@@ -418,6 +435,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float, default=0.0, help="disambiguation fraction of the train split")
     p.add_argument("--steps", type=int, default=None, help="environment steps (default: the baseline's)")
     p.add_argument("--out", default=None, help="weights folder (default: the baseline's weights/)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="runs trained at once, one process each (each run uses one core)")
+    p.add_argument("--skip-done", action="store_true",
+                   help="skip runs whose weights exist in the weights folder (an unfinished run resumes anyway)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 

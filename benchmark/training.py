@@ -15,6 +15,9 @@ when the baselines are installed (never into site-packages).
 from __future__ import annotations
 
 import importlib
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import yaml
@@ -57,7 +60,10 @@ def in_checkout() -> bool:
 
 
 def default_weights(name: str) -> Path:
-    folder = trainable_baselines()[name]
+    baselines = trainable_baselines()
+    if name not in baselines:
+        raise TrainingError(f"unknown baseline {name!r}; trainable: {', '.join(baselines) or 'none'}")
+    folder = baselines[name]
     return folder / "weights" if in_checkout() else Path.cwd() / "weights" / name
 
 
@@ -86,3 +92,57 @@ def train_baseline(name: str, task: str, seed: int, *, alpha: float = 0.0, steps
     if steps is not None:
         kwargs["steps"] = steps
     return Path(module.train(task_name, seed, **kwargs))
+
+
+# Weights files a finished run leaves (a learning curve or a checkpoint alone means unfinished).
+WEIGHT_SUFFIXES = (".npz", ".pt")
+
+
+def run_finished(folder: str | Path, task: str, seed: int) -> bool:
+    return any((Path(folder) / f"{task}-seed{seed}{suffix}").exists() for suffix in WEIGHT_SUFFIXES)
+
+
+def train_job(baseline: str, task: str, alpha: float, seed: int, weights: str | None, steps: int | None) -> str:
+    """One training run without a progress bar, for a process pool or Ray (module level, so
+    they can ship it); returns a line saying what it wrote and how long it took."""
+    start = time.time()
+    out = train_baseline(baseline, task, seed, alpha=alpha, steps=steps, out=weights, progress=False)
+    return f"{baseline} {task} seed {seed}{f' alpha {alpha:g}' if alpha else ''}: wrote {out} ({time.time() - start:.0f} s)"
+
+
+def run_jobs(jobs: list[tuple], workers: int = 1, ray_address: str | None = None) -> None:
+    """Run `train_job(*job)` for each job: `workers` local processes (each run is single-threaded),
+    or on a Ray cluster; one line on stderr as each ends. A failed run raises TrainingError after
+    the others have ended (their weights are kept)."""
+    if not jobs:
+        return
+    failures = []
+    if ray_address:
+        try:
+            import ray
+        except ImportError:
+            raise TrainingError("--ray needs the ray extra: pip install -e '.[ray]'") from None
+        local = ray_address.split(":")[0] in ("127.0.0.1", "localhost")
+        # A head on loopback: the driver must say it is on loopback too, or it waits for ever.
+        ray.init(address=ray_address, ignore_reinit_error=True, log_to_driver=False,
+                 **({"_node_ip_address": "127.0.0.1"} if local else {}))
+        remote = ray.remote(train_job)
+        pending = {remote.remote(*job): job for job in jobs}
+        for done in range(1, len(jobs) + 1):
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            job = pending.pop(ready[0])
+            try:
+                print(f"  [{done}/{len(jobs)}] {ray.get(ready[0])}", file=sys.stderr, flush=True)
+            except Exception as exc:   # noqa: BLE001 - reported with its run, raised after the rest
+                failures.append(f"{job[0]} {job[1]} seed {job[3]}: {exc}")
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(train_job, *job): job for job in jobs}
+            for done, future in enumerate(as_completed(futures), 1):
+                job = futures[future]
+                try:
+                    print(f"  [{done}/{len(jobs)}] {future.result()}", file=sys.stderr, flush=True)
+                except Exception as exc:   # noqa: BLE001 - reported with its run, raised after the rest
+                    failures.append(f"{job[0]} {job[1]} seed {job[3]}: {exc}")
+    if failures:
+        raise TrainingError(f"{len(failures)} of {len(jobs)} runs failed; first: {failures[0]}")

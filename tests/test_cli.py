@@ -169,3 +169,20 @@ def test_render_refuses_a_negative_seed(capsys, tmp_path):
     assert main(["render", "RedDoor", "--seed", "-3", "--out", str(tmp_path / "x.png")]) == 1
     assert "--seed -3: a level seed is a whole number" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_train_runs_in_parallel_and_skips_finished_runs(tmp_path, capsys):
+    out = tmp_path / "weights"
+    out.mkdir()
+    (out / "SpuriousCue-seed1.csv").write_text("update\n")     # a learning curve alone: unfinished
+    args = ["train", "tabular-q", "--task", "SpuriousCue", "--seed", "0,1", "--steps", "2048",
+            "--out", str(out), "--jobs", "2", "--skip-done"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "0 of 2 runs already trained" in err and "[2/2]" in err
+    assert {p.name for p in out.glob("*.npz")} == {"SpuriousCue-seed0.npz", "SpuriousCue-seed1.npz"}
+    assert main(args) == 0
+    assert "2 of 2 runs already trained" in capsys.readouterr().err
+    assert main(["train", "tabular-q", "--task", "SpuriousCue", "--jobs", "0"]) == 1
+    assert main(["train", "no-such", "--task", "SpuriousCue", "--skip-done"]) == 1
+    assert "unknown baseline 'no-such'" in capsys.readouterr().err

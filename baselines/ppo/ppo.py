@@ -41,6 +41,7 @@ import csv
 import io
 import os
 import pickle
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -62,6 +63,7 @@ class Config:
     epochs: int = 2
     minibatch: int = 1024
     lr: float = 5e-4
+    anneal_lr: bool = False      # True: lr falls linearly to 0 over the run's budget (CleanRL's default)
     gamma: float = 0.99
     gae_lambda: float = 0.95
     clip: float = 0.2
@@ -295,6 +297,8 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
     bar = tqdm(total=updates * batch, initial=(first_update - 1) * batch, desc=f"ppo {task} seed {seed}",
                unit="step", unit_scale=True, disable=not progress, leave=False)
     for update in range(first_update, updates + 1):
+        if config.anneal_lr:
+            optimizer.param_groups[0]["lr"] = config.lr * (1 - (update - 1) / updates)
         # --- collect T steps in each of B levels ------------------------------------------------
         returns, successes, lengths = [], [], []
         for t in range(T):
@@ -366,6 +370,9 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
         if env_steps >= next_eval or update == updates:
             row["T"] = round(train_score(model, task, seed, config.time_aware), 4)
             next_eval += config.eval_every
+            if not progress:   # a log line instead of the bar (runs in a pool)
+                print(f"ppo {task} seed {seed}: {env_steps / 1e6:.1f}M steps, {wall:.0f} s, "
+                      f"return {row['mean_true_return']}, T {row['T']}", file=sys.stderr, flush=True)
         rows.append(row)
         bar.update(batch)
         bar.set_postfix(ret=row["mean_true_return"], succ=row["success_rate"], T=row["T"] or "-")

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import pandas as pd
@@ -32,7 +31,7 @@ from benchmark.contract.registry import get_task
 from benchmark.evaluation.cache import cache_dir
 from benchmark.evaluation.results import write_json_atomic
 from benchmark.evaluation.scorer import score_agent
-from benchmark.training import baseline_module, train_baseline, trainable_baselines
+from benchmark.training import baseline_module, run_finished, run_jobs, trainable_baselines
 
 from .staleness import current_fingerprints, fingerprint_text, results_staleness
 
@@ -52,40 +51,11 @@ def env_steps(baseline: str, steps: int | None) -> int:
     return int(manifest["training"]["env_steps"])
 
 
-def train_job(baseline: str, task: str, alpha: float, seed: int, weights: str, steps: int | None) -> str:
-    """One (alpha, seed) training run; a module-level function so process pools and Ray can ship it."""
-    return str(train_baseline(baseline, task, seed, alpha=alpha, steps=steps, out=weights, progress=False))
-
-
 def score_alpha(baseline: str, task: str, alpha: float, seeds: list[int], weights: Path) -> dict:
     """One alpha's results: the baseline's agent with these weights, its runs the seeds."""
     agent = baseline_module(baseline, "agent")
     return score_agent(lambda task_name, seed: agent.make_agent(task_name, seed, weights=weights), [task],
                        seeds, progress=False, name=f"{baseline}-alpha-{alpha:g}", track="open")
-
-
-def _run(jobs: list[tuple], ray_address: str | None, workers: int) -> None:
-    if not jobs:
-        return
-    if ray_address:
-        try:
-            import ray
-        except ImportError:
-            raise SystemExit("proxybench: error: --ray needs the ray extra: pip install -e '.[ray]'") from None
-        local = ray_address.split(":")[0] in ("127.0.0.1", "localhost")
-        # A head on loopback: the driver must say it is on loopback too, or it waits for ever.
-        ray.init(address=ray_address, ignore_reinit_error=True, log_to_driver=False,
-                 **({"_node_ip_address": "127.0.0.1"} if local else {}))
-        remote = ray.remote(train_job)
-        pending = [remote.remote(*job) for job in jobs]
-        for done in range(1, len(pending) + 1):
-            ready, pending = ray.wait(pending, num_returns=1)
-            print(f"  [{done}/{len(jobs)}] {ray.get(ready[0])}", file=sys.stderr)
-        return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(train_job, *job) for job in jobs]
-        for done, future in enumerate(as_completed(futures), 1):
-            print(f"  [{done}/{len(jobs)}] {future.result()}", file=sys.stderr)
 
 
 def sweep(baseline: str, task: str, alphas: list[float], seeds: list[int], *, steps: int | None = None,
@@ -101,10 +71,10 @@ def sweep(baseline: str, task: str, alphas: list[float], seeds: list[int], *, st
     for folder in folders.values():
         (folder / "weights").mkdir(parents=True, exist_ok=True)
     jobs = [(baseline, task, alpha, seed, str(folders[alpha] / "weights"), steps)
-            for alpha in alphas for seed in seeds if not _weights_exist(folders[alpha] / "weights", task, seed)]
+            for alpha in alphas for seed in seeds if not run_finished(folders[alpha] / "weights", task, seed)]
     print(f"{baseline} on {task}: {len(alphas) * len(seeds) - len(jobs)} of {len(alphas) * len(seeds)} "
           f"runs already trained; training {len(jobs)}", file=sys.stderr)
-    _run(jobs, ray_address, workers or os.cpu_count() or 1)
+    run_jobs(jobs, workers or os.cpu_count() or 1, ray_address)
     rows, current = [], current_fingerprints([task])
     for alpha in alphas:
         folder = folders[alpha]
@@ -133,10 +103,6 @@ def sweep(baseline: str, task: str, alphas: list[float], seeds: list[int], *, st
     tmp.replace(stem.with_suffix(".csv"))
     plot(table, stem.with_suffix(".png"))
     return table
-
-
-def _weights_exist(folder: Path, task: str, seed: int) -> bool:
-    return any(folder.glob(f"{task}-seed{seed}.*"))
 
 
 def plot(table: pd.DataFrame, path: Path) -> None:
