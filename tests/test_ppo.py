@@ -10,7 +10,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from baselines.ppo.ppo import Clock, Config, encode, gae, load_weights, train  # noqa: E402
+from baselines.ppo.ppo import ActorCritic, Clock, Config, encode, gae, load_weights, minibatches, train  # noqa: E402
 from benchmark import grid as G  # noqa: E402
 
 SMALL = Config(num_envs=64, num_steps=16, minibatch=256, eval_every=10**9, checkpoint_every=1000)
@@ -69,14 +69,18 @@ def test_a_short_run_learns_the_one_step_task(tmp_path):
     assert not (tmp_path / "checkpoints" / "SpuriousCue-seed0.ckpt").exists()
 
 
-def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path):
+@pytest.mark.parametrize("task", ["CoinEnd", "FollowGuide"])   # memoryless; with memory (a GRU core)
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path, task):
     steps = 64 * 16 * 6
-    whole = train("CoinEnd", 1, steps=steps, out=tmp_path / "whole", progress=False, config=SMALL)
-    ckpt = train("CoinEnd", 1, steps=steps, out=tmp_path / "cut", progress=False, config=SMALL, stop_after=3)
-    assert ckpt.exists() and not (tmp_path / "cut" / "CoinEnd-seed1.pt").exists()
-    resumed = train("CoinEnd", 1, steps=steps, out=tmp_path / "cut", progress=False, config=SMALL)
+    whole = train(task, 1, steps=steps, out=tmp_path / "whole", progress=False, config=SMALL)
+    ckpt = train(task, 1, steps=steps, out=tmp_path / "cut", progress=False, config=SMALL, stop_after=3)
+    assert ckpt.exists() and not (tmp_path / "cut" / f"{task}-seed1.pt").exists()
+    resumed = train(task, 1, steps=steps, out=tmp_path / "cut", progress=False, config=SMALL)
     a, b = (torch.load(p, weights_only=True)["state_dict"] for p in (whole, resumed))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert any(k.startswith("core.") for k in a) == (task == "FollowGuide")
+    if task != "CoinEnd":
+        return
     rows = list(csv.DictReader((tmp_path / "cut" / "CoinEnd-seed1.csv").open()))
     assert [r["update"] for r in rows] == [str(u) for u in range(1, 7)]
     with pytest.raises(RuntimeError, match="another run"):   # a checkpoint is not reused by another run
@@ -92,3 +96,40 @@ def test_proxybench_train_ppo_writes_where_out_says(tmp_path):
     assert (tmp_path / "SpuriousCue-seed2.csv").exists()
     params = sum(p.numel() for p in load_weights(path)[0].parameters())
     assert Path(path).stat().st_size < 2 * params + 16_000   # float16: two bytes a parameter
+
+
+def test_a_network_with_memory_replays_a_segment_as_it_acted():
+    """The update replays whole columns from their starting memory (`unroll`); it must compute
+    what the rollout's step by step computed, episode starts included (memory zeroed there)."""
+    torch.manual_seed(0)
+    model = ActorCritic("e4-c8s2-f16-r8")
+    steps, n = 5, 3
+    cells = torch.randint(0, 720, (steps, n, G.SIZE, G.SIZE), dtype=torch.int16)
+    clock = torch.rand(steps, n)
+    first = torch.tensor([[1, 1, 0], [0, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0]], dtype=torch.float32)
+    start = torch.randn(n, 8)
+    memory, logits, values = start, [], []
+    for t in range(steps):
+        lt, vt, memory = model.step(cells[t], clock[t], first[t], memory)
+        logits.append(lt)
+        values.append(vt)
+    replay_logits, replay_values = model.unroll(cells, clock, first, start)
+    assert torch.allclose(replay_logits, torch.cat(logits), atol=1e-6)
+    assert torch.allclose(replay_values, torch.cat(values), atol=1e-6)
+    # Memory matters and is cut at an episode start: column 2 began anew at t=3, so from there
+    # its outputs do not depend on the memory it started the segment with.
+    other_logits, _ = model.unroll(cells, clock, first, start + 1.0)
+    per_step = lambda x: x.reshape(steps, n, -1)                                  # noqa: E731
+    assert not torch.allclose(per_step(other_logits)[:3, 2], per_step(replay_logits)[:3, 2])
+    assert torch.allclose(per_step(other_logits)[3:, 2], per_step(replay_logits)[3:, 2])
+
+
+def test_minibatches_cover_the_rollout_once_per_epoch():
+    generator = torch.Generator().manual_seed(0)
+    for recurrent in (False, True):
+        batches = minibatches(recurrent, envs=8, steps=4, size=8, generator=generator)
+        every = torch.cat([indices for indices, _ in batches])
+        assert sorted(every.tolist()) == list(range(32))
+        if recurrent:       # whole columns: each env's 4 steps together, in order
+            for indices, columns in batches:
+                assert indices.reshape(4, -1).tolist() == [[t * 8 + c for c in columns.tolist()] for t in range(4)]

@@ -54,6 +54,8 @@ from baselines.nets import Lookup   # F.embedding with a fast CPU backward (one 
 from benchmark import grid as G
 
 NET = "e8-c16s2-f128"
+# Memory where a task needs it: FollowGuide's next beacon is in what the guide did earlier.
+NETS = {"FollowGuide": NET + "-r128"}
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,8 @@ class Config:
     num_steps: int = 64          # rollout length per level between updates
     epochs: int = 2
     minibatch: int = 1024
-    lr: float = 5e-4
-    anneal_lr: bool = False      # True: lr falls linearly to 0 over the run's budget (CleanRL's default)
+    lr: float = 1e-3
+    anneal_lr: bool = True       # lr falls linearly to 0 over the run's budget (CleanRL's default)
     gamma: float = 0.99
     gae_lambda: float = 0.95
     clip: float = 0.2
@@ -77,7 +79,9 @@ class Config:
 
 CONFIG = Config()
 # Env steps per task: the declared budget of a run (`proxybench train ppo` without --steps).
-STEPS = {"SpuriousCue": 1_000_000, "CheeseCorner": 8_000_000, "RedDoor": 12_000_000}
+STEPS = {"SpuriousCue": 1_000_000, "CheeseCorner": 8_000_000, "RedDoor": 12_000_000, "CoinEnd": 6_000_000,
+         "CheeseDish": 12_000_000, "LavaLand": 6_000_000, "MonsterShields": 6_000_000,
+         "FollowGuide": 12_000_000, "KeysChests": 8_000_000}
 DEFAULT_STEPS = 8_000_000
 
 # ---------------------------------------------------------------------------------------------
@@ -144,21 +148,51 @@ class Encoder(nn.Module):
 
 
 class ActorCritic(nn.Module):
+    """The encoder, then (with a trailing r<H> in the spec) a GRU core of H units that carries
+    memory from step to step within an episode, then the policy and value heads."""
+
     def __init__(self, spec: str = NET):
         super().__init__()
         self.spec = spec
-        self.encoder = Encoder(spec)
-        self.pi = nn.Linear(self.encoder.features, len(G.ACTION_NAMES))
-        self.v = nn.Linear(self.encoder.features, 1)
+        body, _, core = spec.rpartition("-r") if "-r" in spec else (spec, "", "")
+        self.encoder = Encoder(body)
+        self.core = nn.GRUCell(self.encoder.features, int(core)) if core else None
+        width = int(core) if core else self.encoder.features
+        self.pi = nn.Linear(width, len(G.ACTION_NAMES))
+        self.v = nn.Linear(width, 1)
         nn.init.orthogonal_(self.pi.weight, 0.01)
         nn.init.orthogonal_(self.v.weight, 1.0)
         nn.init.zeros_(self.pi.bias)
         nn.init.zeros_(self.v.bias)
 
     def forward(self, cells: torch.Tensor, clock: torch.Tensor):
-        """cells: (B, 13, 13) from `encode`; clock: (B,) the episode's elapsed time t / max_steps."""
+        """A memoryless network's step. cells: (B, 13, 13) from `encode`; clock: (B,) the
+        episode's elapsed time t / max_steps. Returns (logits, value)."""
         h = self.encoder(cells, clock)
         return self.pi(h), self.v(h).squeeze(-1)
+
+    def step(self, cells, clock, first, memory):
+        """One step of any network: as `forward`, plus the memory (B, H) carried in and out,
+        zeroed where `first` (B,) starts an episode (None for a memoryless network)."""
+        if self.core is None:
+            return (*self(cells, clock), None)
+        h = self.core(self.encoder(cells, clock), memory * (1.0 - first)[:, None])
+        return self.pi(h), self.v(h).squeeze(-1), h
+
+    def unroll(self, cells, clock, first, memory):
+        """A rollout segment of a network with memory: cells (T, N, 13, 13), clock and first
+        (T, N), memory (N, H) at the segment's start; (logits, values) for all T x N steps."""
+        steps, n = clock.shape
+        x = self.encoder(cells.reshape(steps * n, S, S), clock.reshape(-1)).reshape(steps, n, -1)
+        hs = []
+        for t in range(steps):
+            memory = self.core(x[t], memory * (1.0 - first[t])[:, None])
+            hs.append(memory)
+        h = torch.stack(hs).reshape(steps * n, -1)
+        return self.pi(h), self.v(h).squeeze(-1)
+
+    def initial_memory(self, n: int):
+        return torch.zeros(n, self.core.hidden_size) if self.core is not None else None
 
 
 class Clock:
@@ -231,10 +265,13 @@ def train_score(model: ActorCritic, task_name: str, seed: int, time_aware: bool 
     task = get_task(task_name)
     seeds = public_seeds(task, "train")
     generator, clock = torch.Generator().manual_seed(seed), Clock(task.max_steps, time_aware)
+    memory = [model.initial_memory(min(len(seeds), 1024))]
 
     @torch.inference_mode()
     def policy(obs, first, state):
-        logits, _ = model(encode(obs), clock.tick(first))
+        if memory[0] is not None and len(memory[0]) != len(obs):
+            memory[0] = model.initial_memory(len(obs))
+        logits, _, memory[0] = model.step(encode(obs), clock.tick(first), torch.from_numpy(first).float(), memory[0])
         return torch.multinomial(torch.softmax(logits, -1), 1, generator=generator).squeeze(1).numpy()
 
     table = rollout(task, "train", policy, seeds)
@@ -250,7 +287,7 @@ FIELDS = ("update", "env_steps", "wall_s", "steps_per_s", "episodes", "mean_true
 
 
 def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, out: Path | None = None,
-          progress: bool = True, config: Config = CONFIG, net: str = NET, stop_after: int | None = None) -> Path:
+          progress: bool = True, config: Config = CONFIG, net: str | None = None, stop_after: int | None = None) -> Path:
     """Train on the task's train split; return the weights' path. Resumes from the run's
     checkpoint when one exists. `stop_after` (updates) ends the process early, as an
     interruption would, leaving a checkpoint (for tests)."""
@@ -264,6 +301,7 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
     stem = f"{task}-seed{seed}"
     ckpt_path, curve_path = out / "checkpoints" / f"{stem}.ckpt", out / f"{stem}.csv"
     steps = steps or STEPS.get(task, DEFAULT_STEPS)
+    net = net or NETS.get(task, NET)
     B, T = config.num_envs, config.num_steps
     batch = B * T
     updates = max(1, steps // batch)
@@ -280,6 +318,7 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"])
         envs, x, first_update = pickle.loads(state["envs"]), state["x"], state["update"] + 1
+        memory = state["memory"]
         ep_len, wall_before, next_eval = state["ep_len"], state["wall_s"], state["next_eval"]
         rows = list(csv.DictReader(io.StringIO(state["curve"])))
     else:
@@ -288,10 +327,11 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
         obs, _ = envs.reset(seed=seed)
         x, first_update, ep_len, wall_before, next_eval, rows = (encode(obs), 1, np.zeros(B, np.int64), 0.0,
                                                                  config.eval_every, [])
+        memory = model.initial_memory(B)                     # None for a memoryless network
 
     buf_x = torch.zeros((T, B, S, S), dtype=torch.int16)
     buf_a = torch.zeros((T, B), dtype=torch.long)
-    buf_logp, buf_v, buf_r, buf_done, buf_clock = (torch.zeros((T, B)) for _ in range(5))
+    buf_logp, buf_v, buf_r, buf_done, buf_clock, buf_first = (torch.zeros((T, B)) for _ in range(6))
     max_steps = get_task(task).max_steps
     start = time.time()
     bar = tqdm(total=updates * batch, initial=(first_update - 1) * batch, desc=f"ppo {task} seed {seed}",
@@ -301,13 +341,15 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
             optimizer.param_groups[0]["lr"] = config.lr * (1 - (update - 1) / updates)
         # --- collect T steps in each of B levels ------------------------------------------------
         returns, successes, lengths = [], [], []
+        memory_start = memory                                  # what the update replays columns from
         for t in range(T):
             clock = torch.from_numpy(ep_len / max_steps * config.time_aware).float()   # elapsed time
+            first = torch.from_numpy(ep_len == 0).float()
             with torch.inference_mode():
-                logits, value = model(x, clock)
+                logits, value, memory = model.step(x, clock, first, memory)
                 logp_all = torch.log_softmax(logits, -1)
                 action = torch.multinomial(logp_all.exp(), 1, generator=generator).squeeze(1)
-            buf_x[t], buf_clock[t], buf_a[t], buf_v[t] = x, clock, action, value
+            buf_x[t], buf_clock[t], buf_first[t], buf_a[t], buf_v[t] = x, clock, first, action, value
             buf_logp[t] = logp_all.gather(1, action[:, None]).squeeze(1)
             obs, reward, terminated, truncated, info = envs.step(action.numpy())
             timeout = truncated & ~terminated
@@ -329,17 +371,20 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
 
         # --- advantages, then epochs of minibatch updates ---------------------------------------
         with torch.inference_mode():
-            next_value = model(x, torch.from_numpy(ep_len / max_steps * config.time_aware).float())[1]
+            next_value = model.step(x, torch.from_numpy(ep_len / max_steps * config.time_aware).float(),
+                                    torch.from_numpy(ep_len == 0).float(), memory)[1]
         advantages, targets = gae(buf_r, buf_v, buf_done, next_value, config.gamma, config.gae_lambda)
         fx, fclock = buf_x.reshape(batch, S, S), buf_clock.reshape(-1)
         fa, flogp = buf_a.reshape(-1), buf_logp.reshape(-1)
         fadv, fret, fv = advantages.reshape(-1), targets.reshape(-1), buf_v.reshape(-1)
         kls, entropies, value_losses = [], [], []
         for _ in range(config.epochs):
-            order = torch.randperm(batch, generator=generator)
-            for lo in range(0, batch, config.minibatch):
-                mb = order[lo:lo + config.minibatch]
-                logits, value = model(fx[mb], fclock[mb])
+            for mb, columns in minibatches(model.core is not None, B, T, config.minibatch, generator):
+                if columns is None:
+                    logits, value = model(fx[mb], fclock[mb])
+                else:   # whole columns, replayed in order from the memory they started with
+                    logits, value = model.unroll(buf_x[:, columns], buf_clock[:, columns], buf_first[:, columns],
+                                                 memory_start[columns])
                 logp_all = torch.log_softmax(logits, -1)
                 logp = logp_all.gather(1, fa[mb, None]).squeeze(1)
                 entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
@@ -381,7 +426,8 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
             ckpt_path.parent.mkdir(parents=True, exist_ok=True)
             state = {"run": run_key(task, seed, alpha, steps, config, net), "model": model.state_dict(),
                      "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
-                     "envs": pickle.dumps(envs), "x": x, "update": update, "ep_len": ep_len, "wall_s": wall,
+                     "envs": pickle.dumps(envs), "x": x, "memory": memory, "update": update, "ep_len": ep_len,
+                     "wall_s": wall,
                      "next_eval": next_eval, "curve": curve_text(rows)}
             tmp = ckpt_path.with_suffix(".tmp")
             torch.save(state, tmp)
@@ -396,6 +442,18 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
     ckpt_path.unlink(missing_ok=True)
     envs.close()
     return weights
+
+
+def minibatches(recurrent: bool, envs: int, steps: int, size: int, generator):
+    """(indices into the flattened steps x envs rollout, env columns or None) per minibatch of
+    one epoch. Memoryless: random steps. With memory: whole columns (every step of size // steps
+    envs), since a column's steps must be replayed in order from the memory it started with."""
+    if not recurrent:
+        order = torch.randperm(envs * steps, generator=generator)
+        return [(order[lo:lo + size], None) for lo in range(0, envs * steps, size)]
+    order = torch.randperm(envs, generator=generator)
+    return [((torch.arange(steps)[:, None] * envs + columns[None]).reshape(-1), columns)
+            for columns in order.split(max(1, size // steps))]
 
 
 def run_key(task, seed, alpha, steps, config, net) -> dict:
