@@ -23,7 +23,8 @@ the raw codes SB3 hands over (as float32), runs ppo.py's `encode` (the egocentri
 cell indices) in its forward, and reads a zero clock (SB3 counts no per-env steps: the
 time-aware input reads 0, which costs the same). `net_arch=[]` leaves SB3's heads as
 Linear(128, 5) and Linear(128, 1), as ActorCritic's; the parameter counts are checked equal and
-printed. The same hyperparameters: CONFIG's levels, rollout length, epochs, minibatch, lr, gamma,
+printed. The same hyperparameters: CONFIG's levels, rollout length, epochs, minibatch, lr (and its
+linear annealing, as an SB3 schedule), gamma,
 GAE lambda, clip (also on the value, `clip_range_vf`), entropy and value coefficients, gradient
 clip and Adam's eps (1e-5); advantages normalised per minibatch in both.
 
@@ -89,7 +90,7 @@ def sb3_model(task: str, seed: int, config: ppo.Config, net: str = ppo.NET) -> P
     """SB3 PPO with the native PPO's network and hyperparameters (`config`)."""
     env = ProxySB3VecEnv(task, config.num_envs, seed=seed)
     return PPO("MlpPolicy", env, n_steps=config.num_steps, batch_size=config.minibatch, n_epochs=config.epochs,
-               learning_rate=config.lr, gamma=config.gamma, gae_lambda=config.gae_lambda, clip_range=config.clip,
+               learning_rate=(lambda remaining: config.lr * remaining) if config.anneal_lr else config.lr, gamma=config.gamma, gae_lambda=config.gae_lambda, clip_range=config.clip,
                clip_range_vf=config.clip, normalize_advantage=True, ent_coef=config.ent_coef,
                vf_coef=config.vf_coef, max_grad_norm=config.max_grad_norm, seed=seed, device="cpu", verbose=0,
                policy_kwargs=dict(features_extractor_class=NativeFeatures, features_extractor_kwargs=dict(net=net),
