@@ -80,3 +80,19 @@ def test_bench_sandbox_times_both_modes_at_the_width_asked(tmp_path, monkeypatch
     with pytest.raises(SystemExit):
         bench_sandbox.main(["--batch", "0"])
     assert "--batch must be at least 1" in capsys.readouterr().err
+
+
+def test_ppo_variants_parses_config_changes_and_runs_each(capsys):
+    pytest.importorskip("torch")
+    variants = tool("ppo_variants")
+    assert variants.parse_variant("lr=5e-4,anneal_lr=false,epochs=3") == {"lr": 5e-4, "anneal_lr": False, "epochs": 3}
+    assert variants.parse_variant("") == {}
+    for bad in ("nope=1", "lr", "anneal_lr=maybe"):
+        with pytest.raises(ValueError, match="--variant"):
+            variants.parse_variant(bad)
+    args = ["--task", "SpuriousCue", "--small", "--steps", "2048", "--eval-every", "1024",
+            "--variant", "", "--variant", "time_aware=false"]
+    assert variants.main(args) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^CONFIG: T at 0.001024M \d\.\d{3}  0.002048M \d\.\d{3}$", out, re.M)
+    assert "time_aware=false: T at" in out

@@ -75,6 +75,10 @@ class Config:
     eval_every: int = 1_000_000  # env steps between measurements of T
     checkpoint_every: int = 20   # updates between checkpoints
     time_aware: bool = True      # False: no clock input; time-outs bootstrapped with V(final obs)
+    sil_coef: float = 0.0        # > 0: self-imitation of past good returns (Oh et al. 2018), this weight
+    sil_batches: int = 4         # self-imitation minibatches (of `minibatch`) after each PPO update
+    sil_capacity: int = 65_536   # steps kept for self-imitation (the latest ones with a positive return)
+    sil_value_coef: float = 0.01
 
 
 CONFIG = Config()
@@ -251,6 +255,65 @@ def gae(rewards, values, dones, next_value, gamma: float, lam: float):
 
 
 # ---------------------------------------------------------------------------------------------
+# Self-imitation (off unless Config.sil_coef > 0)
+
+class SelfImitation:
+    """Self-imitation learning (Oh et al. 2018): remember the steps of finished episodes whose
+    discounted return R from that step was positive, and now and then push the policy toward the
+    action taken there, and the value up to R, wherever R still beats the value estimate:
+    loss = -log pi(a|s) [R - V(s)]+ + value_coef 1/2 [R - V(s)]+^2. It lets rare successes that
+    cost something first (a key, then a chest) be learned before the policy unlearns trying.
+    Each level's current episode is kept until it ends, since only then is R known."""
+
+    def __init__(self, config: Config, envs: int, max_steps: int):
+        self.config, self.gamma = config, config.gamma
+        self.ep_x = torch.zeros((envs, max_steps, S, S), dtype=torch.int16)
+        self.ep_clock, self.ep_r = torch.zeros((envs, max_steps)), torch.zeros((envs, max_steps))
+        self.ep_a = torch.zeros((envs, max_steps), dtype=torch.long)
+        n = config.sil_capacity
+        self.x, self.clock = torch.zeros((n, S, S), dtype=torch.int16), torch.zeros(n)
+        self.a, self.ret = torch.zeros(n, dtype=torch.long), torch.zeros(n)
+        self.size = self.next = 0
+
+    def record(self, at: np.ndarray, x, clock, action, reward) -> None:
+        """One step of every level; `at` (B,) is each level's step in its episode."""
+        rows = torch.arange(len(at))
+        index = torch.from_numpy(at)
+        self.ep_x[rows, index], self.ep_clock[rows, index] = x, clock
+        self.ep_a[rows, index], self.ep_r[rows, index] = action, reward
+
+    def finish(self, ended: np.ndarray, lengths: np.ndarray) -> None:
+        """Episodes of levels `ended` are over after `lengths` steps: keep their good steps."""
+        for level, length in zip(ended.tolist(), lengths.tolist()):
+            rewards = self.ep_r[level, :length]
+            ret, following = torch.zeros(length), 0.0
+            for t in range(length - 1, -1, -1):
+                following = float(rewards[t]) + self.gamma * following
+                ret[t] = following
+            keep = torch.nonzero(ret > 0).squeeze(1)
+            for t in keep.tolist():
+                i = self.next
+                self.x[i], self.clock[i] = self.ep_x[level, t], self.ep_clock[level, t]
+                self.a[i], self.ret[i] = self.ep_a[level, t], ret[t]
+                self.next, self.size = (i + 1) % len(self.ret), min(self.size + 1, len(self.ret))
+
+    def update(self, model, optimizer, generator) -> None:
+        config = self.config
+        if self.size < config.minibatch:
+            return
+        for _ in range(config.sil_batches):
+            mb = torch.randint(self.size, (config.minibatch,), generator=generator)
+            logits, value = model(self.x[mb], self.clock[mb])
+            logp = torch.log_softmax(logits, -1).gather(1, self.a[mb, None]).squeeze(1)
+            gap = (self.ret[mb] - value).clamp(min=0)
+            loss = config.sil_coef * (-(logp * gap.detach()).mean() + config.sil_value_coef * 0.5 * (gap ** 2).mean())
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+            optimizer.step()
+
+
+# ---------------------------------------------------------------------------------------------
 # Measuring T as the scorer does
 
 def train_score(model: ActorCritic, task_name: str, seed: int, time_aware: bool = True) -> float:
@@ -318,7 +381,7 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"])
         envs, x, first_update = pickle.loads(state["envs"]), state["x"], state["update"] + 1
-        memory = state["memory"]
+        memory, sil = state["memory"], state["sil"]
         ep_len, wall_before, next_eval = state["ep_len"], state["wall_s"], state["next_eval"]
         rows = list(csv.DictReader(io.StringIO(state["curve"])))
     else:
@@ -328,6 +391,9 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
         x, first_update, ep_len, wall_before, next_eval, rows = (encode(obs), 1, np.zeros(B, np.int64), 0.0,
                                                                  config.eval_every, [])
         memory = model.initial_memory(B)                     # None for a memoryless network
+        sil = SelfImitation(config, B, get_task(task).max_steps) if config.sil_coef > 0 else None
+    if sil is not None and model.core is not None:
+        raise ValueError(f"{task}: self-imitation replays single steps; a network with memory needs sequences")
 
     buf_x = torch.zeros((T, B, S, S), dtype=torch.int16)
     buf_a = torch.zeros((T, B), dtype=torch.long)
@@ -360,9 +426,13 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
                 reward[timeout] += config.gamma * final.numpy()
             done = terminated | truncated                              # out of time ends it too
             buf_r[t], buf_done[t] = torch.from_numpy(reward).float(), torch.from_numpy(done).float()
+            if sil is not None:
+                sil.record(ep_len, buf_x[t], clock, action, buf_r[t])
             ep_len += 1
             if done.any():
                 ended = np.flatnonzero(done)
+                if sil is not None:
+                    sil.finish(ended, ep_len[ended])
                 returns += info["true_return"][ended].tolist()
                 successes += terminated[ended].tolist()
                 lengths += ep_len[ended].tolist()
@@ -403,6 +473,8 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
                     kls.append(((ratio - 1) - log_ratio).mean().item())
                 entropies.append(entropy.item())
                 value_losses.append(v_loss.item())
+        if sil is not None:
+            sil.update(model, optimizer, generator)
 
         # --- the curve, T now and then, a checkpoint now and then ------------------------------
         env_steps, wall = update * batch, wall_before + time.time() - start
@@ -426,7 +498,7 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
             ckpt_path.parent.mkdir(parents=True, exist_ok=True)
             state = {"run": run_key(task, seed, alpha, steps, config, net), "model": model.state_dict(),
                      "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
-                     "envs": pickle.dumps(envs), "x": x, "memory": memory, "update": update, "ep_len": ep_len,
+                     "envs": pickle.dumps(envs), "x": x, "memory": memory, "sil": sil, "update": update, "ep_len": ep_len,
                      "wall_s": wall,
                      "next_eval": next_eval, "curve": curve_text(rows)}
             tmp = ckpt_path.with_suffix(".tmp")
