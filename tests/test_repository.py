@@ -91,3 +91,13 @@ def test_the_trusted_keys_are_public_key_files():
     others = sorted(p.name for p in folder.iterdir() if p.suffix != ".yaml" and p.name != "README.md")
     assert not others, f"keys/ holds only README.md and <key-id>.yaml public key files, not {others}"
     assert len(load_trusted_keys(folder)) == len(list(folder.glob("*.yaml")))
+
+
+def test_the_ppo_runs_table_is_read_from_the_committed_curves():
+    from benchmark.contract.registry import registry
+    from benchmark.reporting import training_curves as tc
+
+    readme = (ROOT / "baselines" / "README.md").read_text()
+    table = tc.runs_table(tc.runs(ROOT / "baselines" / "ppo" / "weights"), list(registry()))
+    assert tc.with_runs_table(readme, "ppo", table) == readme, \
+        "baselines/README.md's ppo runs are stale: run `python -m benchmark.reporting.training_curves ppo`"
