@@ -5,6 +5,10 @@ on which the agent entered a new cell gives one sample: the features of the cell
 seen in the observation before the move, and the true reward of that step. The model is ridge
 regression (lambda = 1) on those one-hot features, accumulated as X'X and X'r so memory stays
 flat however long it runs. Writes weights/<Task>-seed<S>.npz.
+
+`features` picks the encoding of the cell (agent.py's FEATURES): "separate" (the default, the
+committed weights'), "no-colour" or "joint". Only a file of another encoding stores its name,
+so the default writes what it always wrote.
 """
 
 from __future__ import annotations
@@ -33,13 +37,15 @@ def fit(xtx: np.ndarray, xtr: np.ndarray) -> np.ndarray:
 
 
 def train(task: str, seed: int, alpha: float = 0.0, steps: int = DEFAULT_STEPS,
-          out: Path | None = None, progress: bool = True) -> Path:
+          out: Path | None = None, progress: bool = True,
+          features: str = _agent.DEFAULT_FEATURES) -> Path:
     name = get_task(task).name
+    n = _agent.n_features(features)   # ValueError for an unknown encoding, before any work
     envs = gym.make_vec(get_task(name).env_id("train"), num_envs=NUM_ENVS, alpha=alpha)
     rng = np.random.default_rng(seed)
     obs, _ = envs.reset(seed=seed)
-    xtx = np.zeros((_agent.N_FEATURES, _agent.N_FEATURES))
-    xtr = np.zeros(_agent.N_FEATURES)
+    xtx = np.zeros((n, n))
+    xtr = np.zeros(n)
     ar = np.arange(NUM_ENVS)
     for _ in tqdm(range(max(1, steps // NUM_ENVS)), desc=f"objective-planner {name} seed {seed}",
                   unit_scale=NUM_ENVS, unit="step", disable=not progress):
@@ -51,14 +57,15 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int = DEFAULT_STEPS,
         after = _agent.agent_positions(np.where(done[:, None, None, None], info["final_obs"], next_obs)
                                        if done.any() else next_obs)
         moved = (after != before).any(axis=1)
-        idx = _agent.feature_index(entered[moved], *after[moved].T)          # (m, 5)
-        # X is one-hot (five ones a row): X'X counts feature pairs and X'r sums rewards per feature.
-        pairs = (idx[:, :, None] * _agent.N_FEATURES + idx[:, None, :]).ravel()
-        xtx += np.bincount(pairs, minlength=xtx.size).reshape(xtx.shape)
+        idx = _agent.feature_index(entered[moved], *after[moved].T, features)  # (m, k)
+        # X is one-hot (k ones a row): X'X counts feature pairs and X'r sums rewards per feature.
+        # The counts are whole numbers, so X'X is exact whatever the order they are added in.
+        np.add.at(xtx.reshape(-1), (idx[:, :, None] * n + idx[:, None, :]).ravel(), 1.0)
         xtr += np.bincount(idx.ravel(), weights=np.repeat(reward[moved], idx.shape[1]), minlength=len(xtr))
         obs = next_obs
     out = Path(out or HERE / "weights") / f"{name}-seed{seed}.npz"
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, weights=fit(xtx, xtr))
+    named = {} if features == _agent.DEFAULT_FEATURES else {"features": np.array(features)}
+    np.savez_compressed(out, weights=fit(xtx, xtr), **named)
     return out
 
