@@ -96,3 +96,12 @@ def test_ppo_variants_parses_config_changes_and_runs_each(capsys):
     out = capsys.readouterr().out
     assert re.search(r"^CONFIG: T at 0.001024M \d\.\d{3}  0.002048M \d\.\d{3}$", out, re.M)
     assert "time_aware=false: T at" in out
+
+
+def test_ppo_profile_times_each_network_spec(capsys):
+    pytest.importorskip("torch")
+    profile = tool("ppo_profile")
+    assert profile.main(["--batch", "128", "--repeats", "1", "--nets", "e4-c8s2-f16,e4-c8s2-f16-r8,m4-f64-f64"]) == 0
+    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[2:]}
+    assert set(rows) == {"e4-c8s2-f16", "e4-c8s2-f16-r8", "m4-f64-f64"}
+    assert rows["m4-f64-f64"][1] == "48,102" and rows["e4-c8s2-f16"][3] == "1.00"
