@@ -284,6 +284,49 @@ def cmd_render(args) -> int:
     return 0
 
 
+def cmd_replay(args) -> int:
+    from benchmark.evaluation.replay import OUTCOME_NAMES, ReplayError
+    from benchmark.reporting.replays import FORMATS, replay_all, title_of, write_replay
+    from benchmark.submission.manifest import ManifestError
+    from benchmark.submission.replay import SubmissionReplays
+    from benchmark.submission.sandbox import SandboxError
+
+    def warn(message):
+        print(f"proxybench: warning: {message}", file=sys.stderr)
+
+    if args.all:
+        if args.submission or args.task or args.out:
+            return _fail("--all replays every baseline on every task it covers; "
+                         "it takes no SUBMISSION, --task or --out")
+        problems = replay_all(Path(args.root), _submission_folders([str(Path(args.root) / "baselines")]),
+                              args.episodes or 8, warn=print, sandbox_user=args.sandbox_user)
+        for line in problems:
+            _fail(line)
+        return 1 if problems else 0
+    if not (args.submission and args.task and args.out):
+        return _fail("replay needs SUBMISSION, --task and --out (or --all)")
+    fmt = args.format or ("png" if args.out.lower().endswith(".png") else "gif")
+    if fmt not in FORMATS:
+        return _fail(f"--format must be one of {', '.join(FORMATS)}")
+    if args.outcome is not None and args.outcome not in OUTCOME_NAMES:
+        return _fail(f"--outcome must be one of {', '.join(OUTCOME_NAMES)}")
+    if not 0 <= args.seed < 2**32:
+        return _fail(f"--seed {args.seed}: the first public level seed, from 0 to 2**32 - 1")
+    try:
+        with SubmissionReplays(args.submission, sandbox_user=args.sandbox_user, warn=warn) as replays:
+            run = replays.manifest.seeds[0] if args.run is None else args.run
+            episodes = replays.episodes(args.task, args.split, args.episodes or 8, args.seed, args.outcome, run)
+            title = title_of(replays.manifest.name, episodes, run)
+    except (ManifestError, SandboxError, ReplayError) as exc:
+        return _fail(str(exc))
+    except KeyError as exc:
+        return _fail(str(exc.args[0]))
+    write_replay(Path(args.out), episodes, title, fmt)
+    counts = ", ".join(f"level {ep.seed} {ep.outcome.replace('_', ' ')}" for ep in episodes)
+    print(f"wrote {args.out} ({len(episodes)} episodes: {counts})")
+    return 0
+
+
 def cmd_train(args) -> int:
     from benchmark.contract.registry import parse_task_list
     from benchmark.training import TrainingError, default_weights, run_finished, run_jobs, train_baseline
@@ -427,6 +470,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="output PNG (default: TASK-SPLIT-SEED.png)")
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("replay", help="play an agent (sandboxed) on chosen levels; write a GIF or a still of it")
+    p.add_argument("submission", nargs="?", metavar="SUBMISSION", help="submission folder")
+    p.add_argument("--task", default=None, help="task name")
+    p.add_argument("--split", choices=("train", "heldout"), default="heldout")
+    p.add_argument("--episodes", type=int, default=None, help="episodes, tiled four to a row (default 8)")
+    p.add_argument("--seed", type=int, default=0, help="first public level seed (default 0)")
+    p.add_argument("--outcome", default=None, metavar="true|proxy|both|neither",
+                   help="replay the first levels where the agent had this outcome (searching as many levels "
+                        "as the split scores)")
+    p.add_argument("--run", type=int, default=None, help="training seed of the run to play (default: the first)")
+    p.add_argument("--out", default=None, help="output file")
+    p.add_argument("--format", default=None, metavar="gif|png",
+                   help="animated GIF, or a still with the paths drawn (default: from --out's suffix, else gif)")
+    p.add_argument("--all", action="store_true",
+                   help="every baseline on the first held-out levels of every task it covers, into docs/replays/")
+    p.add_argument("--root", default=".", help="repository root, for --all (default: .)")
+    p.add_argument("--sandbox-user", default="nobody", metavar="USER",
+                   help="unprivileged user the agent runs as when run as root (default: nobody)")
+    p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("train", help="train a baseline on one task (writes its weights)")
     p.add_argument("baseline", help="baseline name, e.g. tabular-q, objective-planner, ppo, bc")
