@@ -214,35 +214,42 @@ class _Terminate:
 
 
 def cmd_leaderboard(args) -> int:
-    from benchmark.reporting.leaderboard import LeaderboardError, generate
+    from benchmark.reporting.leaderboard import FIGURES, MARKDOWN, LeaderboardError, generate_pages
 
     root = Path(args.root)
-    target = root / "LEADERBOARD.md"
     try:
-        text = generate(root, figures=not args.check)
+        pages = generate_pages(root, figures=not args.check)
     except LeaderboardError as exc:
         for line in str(exc).splitlines():   # one problem a line, each naming its file
             status = _fail(line)
         return status
     if args.check:
-        from benchmark.reporting.leaderboard import BY_TAG, SCATTER
         from benchmark.reporting.staleness import stale_files
         stale = stale_files(root)
         for line in stale:
             _fail(f"stale: {line}")
         if stale:
             return 1
-        if not target.exists() or target.read_text() != text:
-            return _fail(f"{target} is stale; regenerate it with `proxybench leaderboard`")
-        missing = [f for f in (SCATTER, BY_TAG) if not (root / f).is_file()]
+        # The pages' text holds every figure's data: comparing it checks the figures, whose
+        # bytes vary with library versions.
+        for name, text in pages.items():
+            if not (root / name).exists() or (root / name).read_text() != text:
+                return _fail(f"{root / name} is stale; regenerate it with `proxybench leaderboard`")
+        missing = [f for f in FIGURES if not (root / f).is_file()]
         if missing:
             return _fail(f"missing figures {', '.join(missing)}; regenerate with `proxybench leaderboard`")
-        print(f"{target} is up to date")
+        print(f"{root / MARKDOWN} and {', '.join(n for n in pages if n != MARKDOWN)} are up to date")
         return 0
-    tmp = target.with_suffix(".md.tmp")
-    tmp.write_text(text)
-    tmp.replace(target)
-    print(text if args.print else f"wrote {target}")
+    for name, text in pages.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(text)
+        tmp.replace(target)
+        if not args.print:
+            print(f"wrote {target}")
+    if args.print:
+        print(pages[MARKDOWN])
     return 0
 
 
@@ -452,7 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the private key even though DIR is inside a git repository")
     p.set_defaults(func=cmd_keygen)
 
-    p = sub.add_parser("leaderboard", help="regenerate LEADERBOARD.md from every results.json")
+    p = sub.add_parser("leaderboard", help="regenerate LEADERBOARD.md and the HTML page from every results.json")
     p.add_argument("--check", action="store_true",
                    help="exit non-zero if LEADERBOARD.md, a committed results.json or a curve is stale")
     p.add_argument("--root", default=".", help="repository root (default: .)")
