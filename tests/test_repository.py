@@ -48,9 +48,18 @@ def test_task_docs_are_up_to_date():
 
     assert (ROOT / "docs" / "tasks.md").read_text() == docs.page(), \
         "docs/tasks.md is stale: run `python -m benchmark.reporting.docs`"
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.grid import TARGET_RGB
+
     for name in registry():
         for split in ("train", "heldout"):
-            assert (ROOT / "docs" / docs.image_name(name, split)).is_file()
+            with Image.open(ROOT / "docs" / docs.image_name(name, split)) as picture:
+                pixels = np.asarray(picture.convert("RGB"))
+            assert min(pixels.shape[:2]) >= 416, f"{name} {split}: a picture a person can read is >= 416 px"
+            for objective, rgb in TARGET_RGB.items():   # its target outlined, its oracle's path drawn
+                assert (pixels == rgb).all(axis=2).sum() > 200, f"{name} {split}: nothing drawn for the {objective} objective"
 
 
 def test_every_task_documents_itself_in_the_fixed_layout():
