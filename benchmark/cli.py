@@ -306,7 +306,7 @@ def cmd_replay(args) -> int:
             return _fail("--all replays every baseline on every task it covers; "
                          "it takes no SUBMISSION, --task or --out")
         problems = replay_all(Path(args.root), _submission_folders([str(Path(args.root) / "baselines")]),
-                              args.episodes or 8, warn=print, sandbox_user=args.sandbox_user)
+                              args.episodes or 8, warn=warn, sandbox_user=args.sandbox_user)
         for line in problems:
             _fail(line)
         return 1 if problems else 0

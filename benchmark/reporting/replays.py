@@ -204,20 +204,21 @@ def title_of(agent: str, episodes: list[Episode], run: int | None) -> str:
     return f"{agent} on {ep.task}, {split} levels" + ("" if run is None else f", run {run}")
 
 
-def replay_all(root: Path, baselines: list[str], count: int = 8, warn=None, limits=None,
+def replay_all(root: Path, baselines: list[str], count: int = 8, say=print, warn=None, limits=None,
                sandbox_user: str | None = None) -> list[str]:
     """Every baseline's replay on the first `count` public held-out levels of each task it
-    covers (its first training run), at `replay_path`. Returns one line per replay that could not
-    be made (the agent failed, or the baseline has no weights yet); the others are written."""
+    covers (its first training run), at `replay_path`; `say` is told each file written, `warn`
+    the sandbox's warnings. Returns one line per replay that could not be made (the agent
+    failed, or the baseline has no weights yet); the others are written."""
     from benchmark.submission.manifest import ManifestError
     from benchmark.submission.replay import SubmissionReplays
     from benchmark.submission.sandbox import DEFAULT_USER, SandboxError
 
-    say = warn or (lambda message: print(message, file=sys.stderr))
+    warn = warn or (lambda message: print(f"warning: {message}", file=sys.stderr))
     problems = []
     for folder in baselines:
         try:
-            with SubmissionReplays(folder, limits, sandbox_user or DEFAULT_USER, say) as replays:
+            with SubmissionReplays(folder, limits, sandbox_user or DEFAULT_USER, warn) as replays:
                 name, run = replays.manifest.name, replays.manifest.seeds[0]
                 for task in replays.covers():
                     try:
