@@ -34,8 +34,11 @@ def build(tmp_path: Path) -> Path:
     root = with_behaviour(make_tree(tmp_path))
     entries, refs = collect(root), references()
     data = plot(entries, refs, root, TASKS)
+    gif = root / "docs" / "replays" / "ppo" / "Alpha.gif"      # as `proxybench replay --all` writes it
+    gif.parent.mkdir(parents=True)
+    gif.write_bytes(b"GIF89a")
     page = root / PAGE
-    page.write_text(html_page(entries, refs, TASKS, None, data))
+    page.write_text(html_page(entries, refs, TASKS, None, data, root))
     return page
 
 
@@ -52,8 +55,11 @@ def test_page_is_self_contained_and_says_where_each_row_comes_from(tmp_path):
     # Provenance of a row: version, seed set, date, content hash.
     ppo = next(line for line in text.splitlines() if line.startswith("<tr><td data-sort=\"2\">2</td><td>ppo</td>"))
     assert "0.1.0" in ppo and "public 00312a0e2ba29bcd" in ppo and "2026-12-01" in ppo and "<code>" in ppo
-    # Baselines link their replay GIFs per task; submissions have none.
-    assert '<a href="../replays/ppo/Alpha.gif">GIF</a>' in text and "../replays/my-agent/" not in text
+    # Baselines link the replay GIFs there are (not Beta's, never made); submissions have none.
+    assert '<a href="../replays/ppo/Alpha.gif">GIF</a>' in text and "../replays/ppo/Beta.gif" not in text
+    assert "../replays/my-agent/" not in text
+    for link in re.findall(r'href="([^"]+\.gif)"', text):
+        assert (page.parent / link).is_file(), link
     # The figures' data are in the page: a check of its text covers them.
     data = json.loads(re.search(r'<script type="application/json" id="figure-data">(.*?)</script>', text).group(1))
     ppo_alpha = next(a for a in data["agents"] if a["label"] == "ppo")["tasks"]["Alpha"]

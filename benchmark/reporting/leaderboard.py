@@ -260,20 +260,22 @@ def generate_pages(root: Path, figures: bool = False) -> dict[str, str]:
     if figures:
         draw(data, root)
     return {MARKDOWN: render(entries, references, tasks, fingerprints),
-            PAGE: html_page(entries, references, tasks, fingerprints, data)}
+            PAGE: html_page(entries, references, tasks, fingerprints, data, root)}
 
 
 def html_page(entries: list[Entry], references: dict[str, dict], tasks: dict, fingerprints: dict | None,
-              data: dict) -> str:
-    """The HTML page (`page.render_page`) of the same rows as `render`."""
+              data: dict, root: Path) -> str:
+    """The HTML page (`page.render_page`) of the same rows as `render`; it links each baseline's
+    replay GIFs that `proxybench replay --all` has written under `root` (none missing is linked)."""
     entries = sorted(entries, key=lambda e: (-_h(e.results), e.label))
     rank = {e.label: str(i + 1) for i, e in enumerate(e for e in entries if ranked(e))}
     rows = []
     for e in entries:
         stale = stale_reasons(e.results, tasks, fingerprints)
         suite = _suite_row(e.label, e.results, tasks, "", stale, e.kind, e.backing)
-        replays = {task: relative(PAGE, f"{REPLAY_DIR}/{e.label}/{task}.gif") for task, res in e.results["tasks"].items()
-                   if e.source.startswith("baselines/") and res.get("status") == "ok"}
+        gifs = {task: f"{REPLAY_DIR}/{e.label}/{task}.gif" for task, res in e.results["tasks"].items()
+                if e.source.startswith("baselines/") and res.get("status") == "ok"}
+        replays = {task: relative(PAGE, gif) for task, gif in gifs.items() if (Path(root) / gif).is_file()}
         rows.append({"label": shown_label(e), "results": e.results, "kind": e.kind, "notes": suite[-1],
                      "stale": stale, "reference": False, "ranked": ranked(e), "rank": rank.get(e.label, ""),
                      "replays": replays})

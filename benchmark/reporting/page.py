@@ -7,7 +7,8 @@ is relative, so it opens from disk and from any static host. It shows the suite 
 track, self-reported rows and the reference policies apart), sortable by any column; the
 provenance of every row (proxybench version, seed set, when scored, content hash); the
 behaviour-profile figure, the per-task scatter and the per-tag summary; and per task, every
-agent's figures, behaviour fractions, what it pursues and a link to its replay. The data the
+agent's figures, behaviour fractions, what it pursues and a link to its replay (for baselines,
+once `proxybench replay --all` has made it). The data the
 figures are drawn from is in the page as JSON, so that comparing the page's text checks them too.
 """
 
