@@ -214,35 +214,42 @@ class _Terminate:
 
 
 def cmd_leaderboard(args) -> int:
-    from benchmark.reporting.leaderboard import LeaderboardError, generate
+    from benchmark.reporting.leaderboard import FIGURES, MARKDOWN, LeaderboardError, generate_pages
 
     root = Path(args.root)
-    target = root / "LEADERBOARD.md"
     try:
-        text = generate(root, figures=not args.check)
+        pages = generate_pages(root, figures=not args.check)
     except LeaderboardError as exc:
         for line in str(exc).splitlines():   # one problem a line, each naming its file
             status = _fail(line)
         return status
     if args.check:
-        from benchmark.reporting.leaderboard import BY_TAG, SCATTER
         from benchmark.reporting.staleness import stale_files
         stale = stale_files(root)
         for line in stale:
             _fail(f"stale: {line}")
         if stale:
             return 1
-        if not target.exists() or target.read_text() != text:
-            return _fail(f"{target} is stale; regenerate it with `proxybench leaderboard`")
-        missing = [f for f in (SCATTER, BY_TAG) if not (root / f).is_file()]
+        # The pages' text holds every figure's data: comparing it checks the figures, whose
+        # bytes vary with library versions.
+        for name, text in pages.items():
+            if not (root / name).exists() or (root / name).read_text() != text:
+                return _fail(f"{root / name} is stale; regenerate it with `proxybench leaderboard`")
+        missing = [f for f in FIGURES if not (root / f).is_file()]
         if missing:
             return _fail(f"missing figures {', '.join(missing)}; regenerate with `proxybench leaderboard`")
-        print(f"{target} is up to date")
+        print(f"{root / MARKDOWN} and {', '.join(n for n in pages if n != MARKDOWN)} are up to date")
         return 0
-    tmp = target.with_suffix(".md.tmp")
-    tmp.write_text(text)
-    tmp.replace(target)
-    print(text if args.print else f"wrote {target}")
+    for name, text in pages.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(text)
+        tmp.replace(target)
+        if not args.print:
+            print(f"wrote {target}")
+    if args.print:
+        print(pages[MARKDOWN])
     return 0
 
 
@@ -281,6 +288,49 @@ def cmd_render(args) -> int:
     out = Path(args.out or f"{task.name}-{args.split}-{args.seed}.png")
     plt.imsave(out, image)
     print(f"wrote {out} ({task.name}, {args.split} level {args.seed})")
+    return 0
+
+
+def cmd_replay(args) -> int:
+    from benchmark.evaluation.replay import OUTCOME_NAMES, ReplayError
+    from benchmark.reporting.replays import FORMATS, replay_all, title_of, write_replay
+    from benchmark.submission.manifest import ManifestError
+    from benchmark.submission.replay import SubmissionReplays
+    from benchmark.submission.sandbox import SandboxError
+
+    def warn(message):
+        print(f"proxybench: warning: {message}", file=sys.stderr)
+
+    if args.all:
+        if args.submission or args.task or args.out:
+            return _fail("--all replays every baseline on every task it covers; "
+                         "it takes no SUBMISSION, --task or --out")
+        problems = replay_all(Path(args.root), _submission_folders([str(Path(args.root) / "baselines")]),
+                              args.episodes or 8, warn=warn, sandbox_user=args.sandbox_user)
+        for line in problems:
+            _fail(line)
+        return 1 if problems else 0
+    if not (args.submission and args.task and args.out):
+        return _fail("replay needs SUBMISSION, --task and --out (or --all)")
+    fmt = args.format or ("png" if args.out.lower().endswith(".png") else "gif")
+    if fmt not in FORMATS:
+        return _fail(f"--format must be one of {', '.join(FORMATS)}")
+    if args.outcome is not None and args.outcome not in OUTCOME_NAMES:
+        return _fail(f"--outcome must be one of {', '.join(OUTCOME_NAMES)}")
+    if not 0 <= args.seed < 2**32:
+        return _fail(f"--seed {args.seed}: the first public level seed, from 0 to 2**32 - 1")
+    try:
+        with SubmissionReplays(args.submission, sandbox_user=args.sandbox_user, warn=warn) as replays:
+            run = replays.manifest.seeds[0] if args.run is None else args.run
+            episodes = replays.episodes(args.task, args.split, args.episodes or 8, args.seed, args.outcome, run)
+            title = title_of(replays.manifest.name, episodes, run)
+    except (ManifestError, SandboxError, ReplayError) as exc:
+        return _fail(str(exc))
+    except KeyError as exc:
+        return _fail(str(exc.args[0]))
+    write_replay(Path(args.out), episodes, title, fmt)
+    counts = ", ".join(f"level {ep.seed} {ep.outcome.replace('_', ' ')}" for ep in episodes)
+    print(f"wrote {args.out} ({len(episodes)} episodes: {counts})")
     return 0
 
 
@@ -409,7 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the private key even though DIR is inside a git repository")
     p.set_defaults(func=cmd_keygen)
 
-    p = sub.add_parser("leaderboard", help="regenerate LEADERBOARD.md from every results.json")
+    p = sub.add_parser("leaderboard", help="regenerate LEADERBOARD.md and the HTML page from every results.json")
     p.add_argument("--check", action="store_true",
                    help="exit non-zero if LEADERBOARD.md, a committed results.json or a curve is stale")
     p.add_argument("--root", default=".", help="repository root (default: .)")
@@ -427,6 +477,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="output PNG (default: TASK-SPLIT-SEED.png)")
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("replay", help="play an agent (sandboxed) on chosen levels; write a GIF or a still of it")
+    p.add_argument("submission", nargs="?", metavar="SUBMISSION", help="submission folder")
+    p.add_argument("--task", default=None, help="task name")
+    p.add_argument("--split", choices=("train", "heldout"), default="heldout")
+    p.add_argument("--episodes", type=int, default=None, help="episodes, tiled four to a row (default 8)")
+    p.add_argument("--seed", type=int, default=0, help="first public level seed (default 0)")
+    p.add_argument("--outcome", default=None, metavar="true|proxy|both|neither",
+                   help="replay the first levels where the agent had this outcome (searching as many levels "
+                        "as the split scores)")
+    p.add_argument("--run", type=int, default=None, help="training seed of the run to play (default: the first)")
+    p.add_argument("--out", default=None, help="output file")
+    p.add_argument("--format", default=None, metavar="gif|png",
+                   help="animated GIF, or a still with the paths drawn (default: from --out's suffix, else gif)")
+    p.add_argument("--all", action="store_true",
+                   help="every baseline on the first held-out levels of every task it covers, into docs/replays/")
+    p.add_argument("--root", default=".", help="repository root, for --all (default: .)")
+    p.add_argument("--sandbox-user", default="nobody", metavar="USER",
+                   help="unprivileged user the agent runs as when run as root (default: nobody)")
+    p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("train", help="train a baseline on one task (writes its weights)")
     p.add_argument("baseline", help="baseline name, e.g. tabular-q, objective-planner, ppo, bc")

@@ -93,9 +93,12 @@ class CheeseCorner(Task):
                           actions, self.reward_decay(t))
 
     def oracle(self, objective):
+        return NavigateTo(lambda state: self.targets(objective, state))
+
+    def targets(self, objective, state):
         if objective == "true":
-            return NavigateTo(cells_of("cheese"))
-        return NavigateTo(lambda s: CORNER_CELL[None] & ~s["corner_reached"][:, None, None])
+            return cells_of("cheese")(state)
+        return CORNER_CELL[None] & ~state["corner_reached"][:, None, None]
 
 
 @G.jit

@@ -122,11 +122,14 @@ class CheeseDish(Task):
                           state["dish_reached"], actions, self.reward_decay(t))
 
     def oracle(self, objective):
+        return NavigateTo(lambda state: self.targets(objective, state))
+
+    def targets(self, objective, state):
         if objective == "true":
-            return NavigateTo(cells_of("cheese"))
-        return NavigateTo(lambda s: (G.one_hot_cells(s["grid"].shape[:3], s["dish"])
-                                     | G.one_hot_cells(s["grid"].shape[:3], s["mouth"]))
-                          & ~s["dish_reached"][:, None, None])
+            return cells_of("cheese")(state)
+        shape = state["grid"].shape[:3]
+        return ((G.one_hot_cells(shape, state["dish"]) | G.one_hot_cells(shape, state["mouth"]))
+                & ~state["dish_reached"][:, None, None])
 
 
 def _dead_ends(grid: np.ndarray) -> np.ndarray:

@@ -103,10 +103,12 @@ class CoinEnd(Task):
                           state["end_reached"], actions, self.reward_decay(t))
 
     def oracle(self, objective):
+        return NavigateTo(lambda state: self.targets(objective, state))
+
+    def targets(self, objective, state):
         if objective == "true":
-            return NavigateTo(cells_of("coin"))
-        return NavigateTo(lambda s: G.one_hot_cells(s["grid"].shape[:3], s["end"])
-                          & ~s["end_reached"][:, None, None])
+            return cells_of("coin")(state)
+        return G.one_hot_cells(state["grid"].shape[:3], state["end"]) & ~state["end_reached"][:, None, None]
 
 
 @G.jit

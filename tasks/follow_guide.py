@@ -171,6 +171,9 @@ class FollowGuide(Task):
         keys = ("order", "progress") if objective == "true" else ("guide_order", "proxy_progress")
         return _OrderOracle(*keys)
 
+    def targets(self, objective, state):
+        return self.oracle(objective).target_cells(state)   # the next beacon of that order
+
 
 # The step is a kernel (`G.jit`): the guide's move, the activations and the redraw touch a few
 # cells of a few levels, which as numpy calls over the batch cost far more than the rules.
@@ -280,10 +283,17 @@ class _OrderOracle:
         self.order_key, self.progress_key = order_key, progress_key
 
     def __call__(self, obs, first, state):
-        n = len(obs)
-        ar = np.arange(n)
-        progress = state[self.progress_key]
-        done = progress >= N_BEACONS
-        target = state[self.order_key][ar, np.minimum(progress, N_BEACONS - 1)]
+        done, target = self.next_beacon(state)
         actions = G.descend(state["beacon_dist"], state["agent"], which=target)
         return np.where(done, G.STAY, actions)
+
+    def next_beacon(self, state: dict) -> tuple[np.ndarray, np.ndarray]:
+        """(n,) whether the order is complete, and the index of its next beacon."""
+        progress = state[self.progress_key]
+        target = state[self.order_key][np.arange(len(progress)), np.minimum(progress, N_BEACONS - 1)]
+        return progress >= N_BEACONS, target
+
+    def target_cells(self, state: dict) -> np.ndarray:
+        done, target = self.next_beacon(state)
+        cell = state["beacons"][np.arange(len(target)), target]
+        return G.one_hot_cells(state["grid"].shape[:3], cell) & ~done[:, None, None]

@@ -227,6 +227,9 @@ class KeysChests(Task):
     def oracle(self, objective):
         return OrderPlanner(objective, self.max_steps)
 
+    def targets(self, objective, state):
+        return OrderPlanner(objective, self.max_steps).target_cells(state)
+
 
 # The step is a kernel (`G.jit`): a pick-up or an opening touches a cell and the inventory row
 # of a few levels, which as numpy calls over the batch cost far more than the rules themselves.
@@ -309,6 +312,15 @@ class OrderPlanner:
             dist = self._maps[go, self._target[go]]
             actions[go] = G.descend(dist, state["agent"][go])
         return actions
+
+    def target_cells(self, state: dict) -> np.ndarray:
+        """(n, H, W) bool: the object a plan made afresh from `state` visits first (none where
+        no order pays): what the oracle heads for from there."""
+        n = len(state["grid"])
+        self(state["grid"], np.ones(n, bool), state)     # a first step: every level is planned
+        go = self._target >= 0
+        cell = state["slots"][np.arange(n), np.maximum(self._target, 0)]
+        return G.one_hot_cells(state["grid"].shape[:3], cell) & go[:, None, None]
 
     def _prepare(self, state, idx):
         """Per-level distance maps from every slot, pairwise distances and in-between objects."""

@@ -128,7 +128,12 @@ class LavaLand(Task):
     def oracle(self, objective):
         if objective == "true":
             return LavaAwarePlanner(self.max_steps)
-        return NavigateTo(cells_of("cheese"))
+        return NavigateTo(lambda state: self.targets(objective, state))
+
+    def targets(self, objective, state):
+        # Both oracles head for the cheese; they differ in the way they take (around the lava, or
+        # across it), which a replay shows as the path.
+        return cells_of("cheese")(state)
 
 
 class LavaAwarePlanner:

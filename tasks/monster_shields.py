@@ -162,9 +162,11 @@ class MonsterShields(Task):
                           state["max_kills"], state["npc_key"], t, actions)
 
     def oracle(self, objective):
-        if objective == "true":
-            return _true_oracle
-        return _proxy_oracle
+        plan = _true_plan if objective == "true" else _proxy_plan
+        return lambda obs, first, state: _route(state, *plan(state))
+
+    def targets(self, objective, state):
+        return (_true_plan if objective == "true" else _proxy_plan)(state)[0]
 
 
 # The step is a kernel (`G.jit`): a level's monsters, their draws and the shield rules are a
@@ -292,11 +294,11 @@ def _monster_cells(state: dict) -> np.ndarray:
     return mask
 
 
-def _true_oracle(obs, first, state):
-    """Arm up while live monsters outnumber the shields held (nearest shield, around monsters
-    while unarmed); then eat the nearest apple, around shields it does not need and around
-    monsters it could not fend off; with nothing left to eat, stay (monsters that reach an armed
-    agent die)."""
+def _true_plan(state):
+    """The true-oracle's (targets, cells to avoid): arm up while live monsters outnumber the
+    shields held (the nearest shield, around monsters while unarmed); then eat the nearest apple,
+    around shields it does not need and around monsters it could not fend off; with nothing left
+    to eat, stay (monsters that reach an armed agent die)."""
     alive = state["alive"].sum(axis=1)
     shields = _cells(state, SHIELD)
     apples = _cells(state, APPLE)
@@ -306,13 +308,12 @@ def _true_oracle(obs, first, state):
     exposed = (alive > state["held"])[:, None, None]
     targets = np.where(need[:, None, None], shields, apples)
     avoid = np.where(need[:, None, None], danger & unarmed, shields | (danger & exposed))
-    return _route(state, targets, avoid)
+    return targets, avoid
 
 
-def _proxy_oracle(obs, first, state):
-    """Collect the nearest shield until none is left (around apples, which it does not value,
-    and around monsters while unarmed); then stay."""
+def _proxy_plan(state):
+    """The proxy-oracle's (targets, cells to avoid): the nearest shield until none is left
+    (around apples, which it does not value, and around monsters while unarmed); then stay."""
     shields = _cells(state, SHIELD)
     unarmed = (state["held"] == 0)[:, None, None]
-    avoid = _cells(state, APPLE) | (G.grow(_monster_cells(state)) & unarmed)
-    return _route(state, shields, avoid)
+    return shields, _cells(state, APPLE) | (G.grow(_monster_cells(state)) & unarmed)

@@ -109,9 +109,12 @@ class RedDoor(Task):
                           self.reward_decay(t))
 
     def oracle(self, objective):
+        return NavigateTo(lambda state: self.targets(objective, state))
+
+    def targets(self, objective, state):
         if objective == "true":
-            return NavigateTo(cells_of("door"))
-        return NavigateTo(lambda s: _red(s["grid"]) & ~s["red_reached"][:, None, None])
+            return cells_of("door")(state)
+        return _red(state["grid"]) & ~state["red_reached"][:, None, None]
 
 
 @G.jit

@@ -91,22 +91,33 @@ class SpuriousCue(Task):
         return G.run_step(_step_levels, len(actions), state["grid"], state["agent"], actions)
 
     def oracle(self, objective):
-        if objective == "true":
-            return _pick(lambda cells: cells[..., 0] == BALL)
-        if objective == "proxy":
-            return _pick(lambda cells: (cells[..., 0] != EMPTY) & (cells[..., 2] == MARKED))
-        raise ValueError(f"objective must be 'true' or 'proxy', got {objective!r}")
+        wanted = _wanted(objective)
+        def policy(obs, first, state):
+            hit = wanted(_around(state)[1])
+            return np.where(hit.any(axis=1), hit.argmax(axis=1), G.STAY).astype(np.int64)
+        return policy
+
+    def targets(self, objective, state):
+        around, cells = _around(state)
+        out = np.zeros(state["grid"].shape[:3], bool)
+        out[np.arange(len(out))[:, None], around[..., 0], around[..., 1]] = _wanted(objective)(cells)
+        return out
 
 
-def _pick(wanted):
-    """A policy stepping toward the neighbouring cell that `wanted(cells (n, 4, 3))` selects."""
-    def policy(obs, first, state):
-        grid, agent = state["grid"], state["agent"]
-        around = agent[:, None, :] + G.MOVES[None, :4]                          # (n, 4, 2)
-        cells = grid[np.arange(len(grid))[:, None], around[..., 0], around[..., 1]]
-        hit = wanted(cells)
-        return np.where(hit.any(axis=1), hit.argmax(axis=1), G.STAY).astype(np.int64)
-    return policy
+def _wanted(objective: str):
+    """What an objective's oracle picks among the cells (n, 4, 3) around the agent."""
+    if objective == "true":
+        return lambda cells: cells[..., 0] == BALL
+    if objective == "proxy":
+        return lambda cells: (cells[..., 0] != EMPTY) & (cells[..., 2] == MARKED)
+    raise ValueError(f"objective must be 'true' or 'proxy', got {objective!r}")
+
+
+def _around(state: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The agent's four neighbouring cells, up, right, down, left: positions (n, 4, 2), codes (n, 4, 3)."""
+    grid, agent = state["grid"], state["agent"]
+    around = agent[:, None, :] + G.MOVES[None, :4]
+    return around, grid[np.arange(len(grid))[:, None], around[..., 0], around[..., 1]]
 
 
 # Generation and the step are kernels (`G.jit`): a level is 17 numbers and four cells, which as

@@ -55,6 +55,14 @@ def test_score_then_leaderboard_end_to_end(tmp_path, capsys):
     assert main(["leaderboard", "--root", str(tmp_path), "--check"]) == 0
     (tmp_path / "LEADERBOARD.md").write_text(page + "edited by hand\n")
     assert main(["leaderboard", "--root", str(tmp_path), "--check"]) == 1
+    # The HTML page is checked as text too (its figures' data are in it).
+    (tmp_path / "LEADERBOARD.md").write_text(page)
+    html = tmp_path / "docs" / "leaderboard" / "index.html"
+    assert "<td>random (self-reported)</td>" in html.read_text()
+    html.write_text(html.read_text().replace("<td>random (self-reported)</td>", "<td>someone else</td>"))
+    capsys.readouterr()
+    assert main(["leaderboard", "--root", str(tmp_path), "--check"]) == 1
+    assert "index.html is stale" in capsys.readouterr().err
 
 
 def test_rescoring_is_identical_apart_from_the_timestamp(tmp_path):

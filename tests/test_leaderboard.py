@@ -172,9 +172,9 @@ def test_results_command_formats(tmp_path, capsys):
 
 
 def test_figures_are_drawn(tmp_path):
-    from benchmark.reporting.leaderboard import BY_TAG, SCATTER, plot
+    from benchmark.reporting.leaderboard import FIGURES, plot
 
     make_tree(tmp_path)
     plot(collect(tmp_path), references(), tmp_path, TASKS)
-    for name in (SCATTER, BY_TAG):
+    for name in FIGURES:
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"

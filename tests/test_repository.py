@@ -23,9 +23,14 @@ def test_ci_runs_the_readme_test_command():
     assert command in (ROOT / ".ci" / "run").read_text()
 
 
-def test_leaderboard_is_up_to_date():
-    assert (ROOT / "LEADERBOARD.md").read_text() == leaderboard.generate(ROOT), \
-        "LEADERBOARD.md is stale: run `proxybench leaderboard`"
+def test_leaderboard_and_its_page_are_up_to_date():
+    # The pages' text (the HTML page carries the figures' data) is compared, never the images'
+    # bytes, which vary with library versions; the images must be there.
+    for name, text in leaderboard.generate_pages(ROOT).items():
+        assert (ROOT / name).is_file() and (ROOT / name).read_text() == text, \
+            f"{name} is stale: run `proxybench leaderboard`"
+    for figure in leaderboard.FIGURES:
+        assert (ROOT / figure).is_file(), f"{figure} is missing: run `proxybench leaderboard`"
 
 
 def test_committed_results_are_at_current_task_versions():
@@ -43,9 +48,18 @@ def test_task_docs_are_up_to_date():
 
     assert (ROOT / "docs" / "tasks.md").read_text() == docs.page(), \
         "docs/tasks.md is stale: run `python -m benchmark.reporting.docs`"
+    import numpy as np
+    from PIL import Image
+
+    from benchmark.grid import TARGET_RGB
+
     for name in registry():
         for split in ("train", "heldout"):
-            assert (ROOT / "docs" / docs.image_name(name, split)).is_file()
+            with Image.open(ROOT / "docs" / docs.image_name(name, split)) as picture:
+                pixels = np.asarray(picture.convert("RGB"))
+            assert min(pixels.shape[:2]) >= 416, f"{name} {split}: a picture a person can read is >= 416 px"
+            for objective, rgb in TARGET_RGB.items():   # its target outlined, its oracle's path drawn
+                assert (pixels == rgb).all(axis=2).sum() > 200, f"{name} {split}: nothing drawn for the {objective} objective"
 
 
 def test_every_task_documents_itself_in_the_fixed_layout():

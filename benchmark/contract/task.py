@@ -14,6 +14,8 @@ episodes each split scores, and implements four things, all batched over levels:
                                                 step is a kernel (`grid.jit`) looping over
                                                 the levels, run by `grid.run_step`
     oracle(objective) -> policy                 'true' or 'proxy'; may read the state
+    targets(objective, state) -> (n, H, W) bool the cells that objective's oracle heads for
+                                                from `state`, now: what a replay outlines
 
 Splits: `train` draws a disambiguating level with probability alpha (default 0), `heldout`
 always does. Level i of a split is a pure function of (task, split, seed_i).
@@ -80,6 +82,13 @@ class Task:
         raise NotImplementedError
 
     def oracle(self, objective: str) -> Policy:
+        raise NotImplementedError
+
+    def targets(self, objective: str, state: dict) -> np.ndarray:
+        """(n, H, W) bool: the cells `objective`'s oracle heads for from `state`, now (the door;
+        the next beacon of an order; the key a plan takes first), or none. Replays and the task
+        pictures outline them; they read the level state, so the harness draws them, never the
+        agent. Declared next to the oracle and computed the way it computes its goal."""
         raise NotImplementedError
 
     # --- provided ----------------------------------------------------------------------------

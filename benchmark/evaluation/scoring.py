@@ -197,14 +197,20 @@ def score_split(agent: Episodes, chance: dict[str, Episodes], rng: np.random.Gen
     return SplitScore(point, reps, raw, pursuit=pursuit(agent, names, declared))
 
 
+def behaviour_kinds(t: np.ndarray, p: np.ndarray) -> dict[str, np.ndarray]:
+    """BEHAVIOURS -> which episodes (bool, the shape of t and p) achieved the true objective
+    only, the proxy only, both, neither."""
+    true, proxy = np.asarray(t) >= ACHIEVED, np.asarray(p) >= ACHIEVED
+    return {"true_only": true & ~proxy, "proxy_only": proxy & ~true, "both": true & proxy,
+            "neither": ~true & ~proxy}
+
+
 def behaviour(t: np.ndarray, p: np.ndarray, rng: np.random.Generator, n_boot: int = N_BOOT) -> dict[str, dict]:
     """The fractions of episodes achieving the true objective only, the proxy only, both and
     neither, pooled over runs, with intervals resampling runs and episodes. t, p: (runs, N)."""
     t, p = np.atleast_2d(t), np.atleast_2d(p)
     runs, n = t.shape
-    true, proxy = t >= ACHIEVED, p >= ACHIEVED
-    kinds = {"true_only": true & ~proxy, "proxy_only": proxy & ~true, "both": true & proxy,
-             "neither": ~true & ~proxy}
+    kinds = behaviour_kinds(t, p)
     episodes = rng.integers(n, size=(n_boot, n))
     run_weight = np.stack([np.bincount(r, minlength=runs) for r in rng.integers(runs, size=(n_boot, runs))]) / runs
     out = {}

@@ -40,5 +40,5 @@ from .step import (  # noqa: F401
     draw_inventory_row, observe, draw_agents,
 )
 from .render import (  # noqa: F401
-    TILE, tile_table, render_rgb,
+    TILE, tile_table, render_rgb, TARGET_RGB, AGENT_PATH_RGB, OUTLINE, enlarge, outline_cells, draw_path,
 )

@@ -85,3 +85,49 @@ def render_rgb(obs: np.ndarray) -> np.ndarray:
     tiles = table[o, c, s]                                              # (…, H, W, T, T, 3)
     *lead, h, w = obs.shape[:-1]
     return tiles.swapaxes(-4, -3).reshape(*lead, h * TILE, w * TILE, 3)
+
+
+# --- what the harness draws over a level: never part of an observation --------------------------
+
+# The fixed colours of the two objectives in replays and task pictures: the outline of the cells
+# an objective's oracle heads for, and that oracle's path. Neither is the colour of any cell.
+TARGET_RGB = {"true": (0, 230, 255), "proxy": (255, 0, 200)}
+AGENT_PATH_RGB = (255, 255, 255)
+OUTLINE = 2          # px, at one pixel per TILE pixel; scaled with the picture
+
+
+def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
+    """An image (H, W, 3) with every pixel repeated `factor` times along both axes."""
+    return image if factor == 1 else image.repeat(factor, axis=0).repeat(factor, axis=1)
+
+
+def outline_cells(image: np.ndarray, cells: np.ndarray, rgb, cell_px: int, inset: int = 0,
+                  width: int = OUTLINE) -> None:
+    """Draw, in place, a `width`-pixel frame `inset` pixels inside every cell of `cells` (H, W) bool
+    on `image` (H * cell_px, W * cell_px, 3). Two objectives on one cell nest, one inset by the
+    other's width."""
+    for row, col in zip(*np.nonzero(cells)):
+        top, left = row * cell_px + inset, col * cell_px + inset
+        bottom, right = (row + 1) * cell_px - inset, (col + 1) * cell_px - inset
+        image[top:top + width, left:right] = rgb
+        image[bottom - width:bottom, left:right] = rgb
+        image[top:bottom, left:left + width] = rgb
+        image[top:bottom, right - width:right] = rgb
+
+
+def draw_path(image: np.ndarray, path: np.ndarray, rgb, cell_px: int, offset: int = 0,
+              width: int = OUTLINE) -> None:
+    """Draw, in place, a path of cells (L + 1, 2) as a `width`-pixel line through their centres,
+    shifted `offset` pixels down and right (so that two paths along one corridor stay apart),
+    ending in a square dot."""
+    h, w = image.shape[:2]
+    centre = np.asarray(path, np.int64) * cell_px + cell_px // 2 + offset
+    before, after = width // 2, width - width // 2
+
+    def box(top, bottom, left, right):
+        image[max(top, 0):min(bottom, h), max(left, 0):min(right, w)] = rgb
+
+    for (r0, c0), (r1, c1) in zip(centre[:-1], centre[1:]):
+        box(min(r0, r1) - before, max(r0, r1) + after, min(c0, c1) - before, max(c0, c1) + after)
+    r, c = centre[-1]
+    box(r - 2 * before - 1, r + 2 * after + 1, c - 2 * before - 1, c + 2 * after + 1)

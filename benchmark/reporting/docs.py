@@ -1,8 +1,11 @@
 """Generate docs/tasks.md and its pictures: `python -m benchmark.reporting.docs [--root .]`.
 
-For every task: one train and one held-out level (seed 0) rendered side by side, the task's
-objectives, what a misgeneralizing agent does there (the task's `misgeneralization`) and the
-task's other candidate goals.
+For every task: one train and one held-out level (seed 0) side by side, drawn at twice the
+render's size (416 px) with what each oracle heads for at the start outlined and each oracle's
+whole path drawn, both in the objective's colour (`grid.TARGET_RGB`; the proxy's a little
+offset, so that where the two coincide, as on train levels, both show); the task's objectives,
+what a misgeneralizing agent does there (the task's `misgeneralization`) and the task's other
+candidate goals.
 """
 
 from __future__ import annotations
@@ -15,8 +18,11 @@ from tabulate import tabulate
 
 from benchmark import grid as G
 from benchmark.contract.registry import registry
+from benchmark.contract.task import OBJECTIVES, Task
+from benchmark.evaluation.rollout import Rollout
 
 PICTURE_SEED = 0
+PICTURE_SCALE = 2          # 13 cells x 16 px x 2 = 416 px
 
 
 def image_name(task: str, split: str) -> str:
@@ -34,7 +40,9 @@ def page() -> str:
         "",
         "Each task is one module under `tasks/`; its docstring is the full documentation page",
         "(Description, Objectives, Splits, Observation, Actions, Rewards, Termination, Provenance).",
-        f"Pictures: level seed {PICTURE_SEED} of each split, rendered with `proxybench render`.",
+        f"Pictures: level seed {PICTURE_SEED} of each split. Outlined: what the true-oracle heads for at the start "
+        "(cyan) and what the proxy-oracle heads for (magenta, inside the cyan frame where both aim at one cell); "
+        "lines: each oracle's whole path in its colour. `proxybench replay` draws agents the same way.",
         "",
         tabulate(rows, headers=["task", "true objective", "proxy", "tags", "max steps"], tablefmt="github"),
     ]
@@ -56,18 +64,39 @@ def page() -> str:
     return "\n".join(lines) + "\n"
 
 
+def oracle_path(task: Task, split: str, seed: int, objective: str) -> np.ndarray:
+    """The cells (L + 1, 2) the `objective`'s oracle walks through on one level."""
+    run = Rollout(task, split, [seed], batch_size=1)
+    policy = task.oracle(objective)
+    while not run.done:
+        run.advance(policy(run.observation(), run.first, run.core.state))
+    return run.path[0, :run.out_length[0] + 1].astype(np.int64)
+
+
+def picture(task: Task, split: str, seed: int = PICTURE_SEED) -> np.ndarray:
+    """A level as it begins (RGB, 416 px), both oracles' first targets outlined and their paths drawn."""
+    level = task.levels(split, np.array([seed], np.uint64))
+    cell = G.TILE * PICTURE_SCALE
+    image = G.enlarge(G.render_rgb(G.observe(level))[0], PICTURE_SCALE)
+    width = G.OUTLINE * PICTURE_SCALE
+    for j, objective in enumerate(OBJECTIVES):
+        G.draw_path(image, oracle_path(task, split, seed, objective), G.TARGET_RGB[objective], cell,
+                    offset=(2 * j - 1) * width, width=width)
+    for j, objective in enumerate(OBJECTIVES):
+        G.outline_cells(image, task.targets(objective, level)[0], G.TARGET_RGB[objective], cell,
+                        inset=j * width, width=width)
+    return image
+
+
 def write(root: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from PIL import Image
 
     docs = root / "docs"
     (docs / "img").mkdir(parents=True, exist_ok=True)
     for name, cls in registry().items():
         task = cls()
         for split in ("train", "heldout"):
-            image = G.render_rgb(G.observe(task.levels(split, np.array([PICTURE_SEED]))))[0]
-            plt.imsave(docs / image_name(name, split), image)
+            Image.fromarray(picture(task, split)).save(docs / image_name(name, split), format="PNG")
     (docs / "tasks.md").write_text(page())
 
 

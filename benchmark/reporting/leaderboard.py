@@ -27,10 +27,16 @@ from benchmark.submission.provenance import (REPRODUCED, SELF_REPORTED, VERIFIED
                                              reproduced_entries, row_kind)
 from benchmark.submission.signing import KEYS_DIR, SigningError, load_trusted_keys
 
+from .figures import figure_data, plot_behaviour, plot_by_tag, plot_scatter
+from .page import relative, render_page
+from .replays import REPLAY_DIR
 from .staleness import current_fingerprints, results_staleness
 
 FIGURE_DIR = "docs/leaderboard"
 SCATTER, BY_TAG = f"{FIGURE_DIR}/cg_vs_og.png", f"{FIGURE_DIR}/by_tag.png"
+BEHAVIOUR = f"{FIGURE_DIR}/behaviour.png"
+FIGURES = (BEHAVIOUR, SCATTER, BY_TAG)
+MARKDOWN, PAGE = "LEADERBOARD.md", f"{FIGURE_DIR}/index.html"
 REFERENCE_ROWS = ("random", "true-oracle", "proxy-oracle")
 COLUMNS = (("T", "train_score"), ("CG", "capability_generalization"),
            ("OG", "objective_generalization"), ("H", "heldout_score"), ("M", "misgeneralization"))
@@ -195,7 +201,9 @@ def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None
         f"tasks). *{SELF_REPORTED.capitalize()}* rows are listed apart and not ranked. Every row's figures "
         "agree with its own raw statistics. How a row is checked: [docs/signing.md](docs/signing.md).",
         "",
-        f"![capability vs objective generalization]({SCATTER}) ![per-tag summary]({BY_TAG})",
+        f"![behaviour profile: what each agent reaches on held-out levels]({BEHAVIOUR})",
+        "",
+        f"![capability vs objective generalization, per task]({SCATTER}) ![per-tag summary]({BY_TAG})",
         "",
         "## Suite",
         "",
@@ -235,73 +243,73 @@ def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None
 
 
 def generate(root: Path, figures: bool = False) -> str:
-    """The page for the results under `root` (and, with `figures`, its two PNGs written)."""
+    """LEADERBOARD.md's text for the results under `root` (with `figures`, the figures written)."""
+    return generate_pages(root, figures)[MARKDOWN]
+
+
+def generate_pages(root: Path, figures: bool = False) -> dict[str, str]:
+    """{repository path: text} of LEADERBOARD.md and the HTML page, from the same rows; with
+    `figures`, the figures they link are drawn too. No agent runs: the page links the replays
+    that `proxybench replay --all` writes."""
     from benchmark.evaluation.scorer import reference_results
 
-    entries, references = collect(root), reference_results()
+    root = Path(root)
+    entries, references, tasks = collect(root), reference_results(), registry()
+    fingerprints = current_fingerprints()
+    data = figure_data(figure_rows(entries, references), tasks)
     if figures:
-        plot(entries, references, root)
-    return render(entries, references, fingerprints=current_fingerprints())
+        draw(data, root)
+    return {MARKDOWN: render(entries, references, tasks, fingerprints),
+            PAGE: html_page(entries, references, tasks, fingerprints, data, root)}
 
 
-def _task_points(results: dict) -> list[tuple[str, float, float | None]]:
-    """(task, CG, OG) for every scored task; OG None where undefined."""
-    out = []
-    for task, res in results.get("tasks", {}).items():
-        if res.get("status") == "ok":
-            out.append((task, res["capability_generalization"]["value"], res["objective_generalization"]["value"]))
-    return out
+def html_page(entries: list[Entry], references: dict[str, dict], tasks: dict, fingerprints: dict | None,
+              data: dict, root: Path) -> str:
+    """The HTML page (`page.render_page`) of the same rows as `render`; it links each baseline's
+    replay GIFs that `proxybench replay --all` has written under `root` (none missing is linked)."""
+    entries = sorted(entries, key=lambda e: (-_h(e.results), e.label))
+    rank = {e.label: str(i + 1) for i, e in enumerate(e for e in entries if ranked(e))}
+    rows = []
+    for e in entries:
+        stale = stale_reasons(e.results, tasks, fingerprints)
+        suite = _suite_row(e.label, e.results, tasks, "", stale, e.kind, e.backing)
+        gifs = {task: f"{REPLAY_DIR}/{e.label}/{task}.gif" for task, res in e.results["tasks"].items()
+                if e.source.startswith("baselines/") and res.get("status") == "ok"}
+        replays = {task: relative(PAGE, gif) for task, gif in gifs.items() if (Path(root) / gif).is_file()}
+        rows.append({"label": shown_label(e), "results": e.results, "kind": e.kind, "notes": suite[-1],
+                     "stale": stale, "reference": False, "ranked": ranked(e), "rank": rank.get(e.label, ""),
+                     "replays": replays})
+    for name in REFERENCE_ROWS:
+        if name in references:
+            rows.append({"label": name, "results": references[name], "kind": "reference", "notes": "",
+                         "stale": {}, "reference": True, "ranked": False, "rank": "", "replays": {}})
+    links = {"behaviour": relative(PAGE, BEHAVIOUR), "scatter": relative(PAGE, SCATTER),
+             "by_tag": relative(PAGE, BY_TAG), "markdown": relative(PAGE, MARKDOWN)}
+    return render_page(rows, tasks, data, links, pursues)
 
 
-def plot(entries: list[Entry], references: dict[str, dict], root: Path, tasks: dict | None = None) -> None:
-    """The two figures linked from the page: CG against OG per agent and task, with the
-    quadrant lines; and CG, OG, H per tag and agent."""
+def figure_rows(entries: list[Entry], references: dict[str, dict]) -> list[tuple[str, dict, bool]]:
+    """(label, results, is a reference policy) of every row the figures show: ranked entries
+    by H, then self-reported ones, then the reference policies."""
+    rows = [(shown_label(e), e.results, False)
+            for e in sorted(entries, key=lambda e: (not ranked(e), -_h(e.results), e.label))]
+    return rows + [(f"{name} (reference)", references[name], True) for name in REFERENCE_ROWS if name in references]
+
+
+def plot(entries: list[Entry], references: dict[str, dict], root: Path, tasks: dict | None = None) -> dict:
+    """The figures of these rows, drawn under `root`; returns their data block."""
+    data = figure_data(figure_rows(entries, references), tasks or registry())
+    draw(data, Path(root))
+    return data
+
+
+def draw(data: dict, root: Path) -> None:
+    """The figures linked from the pages (see `figures`), from one data block (the HTML page
+    carries it)."""
     import matplotlib
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    tasks = tasks or registry()
-    rows = [(shown_label(e), e.results) for e in sorted(entries, key=lambda e: (not ranked(e), -_h(e.results), e.label))]
-    rows += [(f"{name} (reference)", references[name]) for name in REFERENCE_ROWS if name in references]
     (root / FIGURE_DIR).mkdir(parents=True, exist_ok=True)
-    markers = "osD^vP*Xh<>p"
-
-    fig, ax = plt.subplots(figsize=(7.5, 6))
-    ax.axvline(0.5, color="grey", lw=0.8, ls="--")
-    ax.axhline(0.5, color="grey", lw=0.8, ls="--")
-    for x, y, label in ((0.75, 0.97, "robust"), (0.25, 0.97, "misgeneralized"), (0.5, 0.03, "incapable")):
-        ax.text(x, y, label, ha="center", va="center", color="grey", fontsize=9, transform=ax.transAxes)
-    for i, (label, results) in enumerate(rows):
-        points = _task_points(results)
-        og = [p[2] if p[2] is not None else 0.0 for p in points]
-        colour = f"C{i % 10}"
-        reference = "reference" in label                     # hollow markers, drawn apart
-        ax.scatter(og, [p[1] for p in points], marker=markers[i % len(markers)], s=70 if reference else 40,
-                   alpha=0.8, label=label, facecolors="none" if reference else colour, edgecolors=colour)
-    ax.set(xlim=(-0.03, 1.03), ylim=(-0.03, 1.03), xlabel="objective generalization OG (held-out; 0 where undefined)",
-           ylabel="capability generalization CG (held-out)", title="One marker per agent per task")
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    fig.tight_layout()
-    fig.savefig(root / SCATTER, dpi=90, metadata={"Software": None})
-    plt.close(fig)
-
-    tags = sorted({tag for cls in tasks.values() for tag in cls.tags})
-    figures = (("capability_generalization", "CG"), ("objective_generalization", "OG"), ("heldout_score", "H"))
-    fig, axes = plt.subplots(1, len(figures), figsize=(4 * len(figures), 0.35 * len(tags) * max(1, len(rows)) / 2 + 2),
-                             sharey=True)
-    height = 0.8 / max(1, len(rows))
-    for ax, (key, short) in zip(axes, figures):
-        for i, (label, results) in enumerate(rows):
-            means = []
-            for tag in tags:
-                vals = [res[key]["value"] for name, res in results.get("tasks", {}).items()
-                        if res.get("status") == "ok" and name in tasks and tag in tasks[name].tags
-                        and res[key]["value"] is not None]
-                means.append(sum(vals) / len(vals) if vals else float("nan"))
-            ax.barh([t + i * height for t in range(len(tags))], means, height=height, label=label)
-        ax.set(title=f"mean {short} per tag", xlim=(0, 1))
-    axes[0].set_yticks([t + 0.4 - height / 2 for t in range(len(tags))], tags)
-    axes[-1].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    fig.tight_layout()
-    fig.savefig(root / BY_TAG, dpi=80, metadata={"Software": None})
-    plt.close(fig)
+    plot_behaviour(data, root / BEHAVIOUR)
+    plot_scatter(data, root / SCATTER)
+    plot_by_tag(data, root / BY_TAG)
