@@ -84,7 +84,7 @@ class Config:
 CONFIG = Config()
 # Env steps per task: the declared budget of a run (`proxybench train ppo` without --steps).
 STEPS = {"SpuriousCue": 1_000_000, "CheeseCorner": 8_000_000, "RedDoor": 12_000_000, "CoinEnd": 6_000_000,
-         "CheeseDish": 12_000_000, "LavaLand": 6_000_000, "MonsterShields": 6_000_000,
+         "CheeseDish": 12_000_000, "LavaLand": 4_000_000, "MonsterShields": 4_000_000,
          "FollowGuide": 12_000_000, "KeysChests": 8_000_000}
 DEFAULT_STEPS = 8_000_000
 
