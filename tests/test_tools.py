@@ -105,3 +105,14 @@ def test_ppo_profile_times_each_network_spec(capsys):
     rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()[2:]}
     assert set(rows) == {"e4-c8s2-f16", "e4-c8s2-f16-r8", "m4-f64-f64"}
     assert rows["m4-f64-f64"][1] == "48,102" and rows["e4-c8s2-f16"][3] == "1.00"
+
+
+def test_keys_chests_inspect_counts_keys_and_chests_from_the_rewards(capsys):
+    inspect = tool("keys_chests_inspect")
+    out = inspect.play(inspect.make_policy("random", 0), np.arange(64, dtype=np.uint64))
+    assert out["keys"].shape == (64,) and (out["keys"] >= 0).all()
+    # a key costs 0.3 and a chest pays at most 1: the return is bounded by the counts
+    assert (out["returns"] <= out["chests"] - 0.3 * out["keys"] + 1e-9).all()
+    assert (out["chests"] <= out["keys"]).all()              # a chest needs a key
+    assert inspect.main(["random", "--episodes", "32"]) == 0
+    assert "episodes picking up a key" in capsys.readouterr().out
