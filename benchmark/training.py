@@ -133,8 +133,8 @@ def run_jobs(jobs: list[tuple], workers: int = 1, ray_address: str | None = None
             job = pending.pop(ready[0])
             try:
                 print(f"  [{done}/{len(jobs)}] {ray.get(ready[0])}", file=sys.stderr, flush=True)
-            except Exception as exc:   # noqa: BLE001 - reported with its run, raised after the rest
-                failures.append(f"{job[0]} {job[1]} seed {job[3]}: {exc}")
+            except Exception as exc:   # noqa: BLE001 - reported now, raised after the rest
+                failures.append(_failed(done, len(jobs), job, exc))
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = {pool.submit(train_job, *job): job for job in jobs}
@@ -142,7 +142,13 @@ def run_jobs(jobs: list[tuple], workers: int = 1, ray_address: str | None = None
                 job = futures[future]
                 try:
                     print(f"  [{done}/{len(jobs)}] {future.result()}", file=sys.stderr, flush=True)
-                except Exception as exc:   # noqa: BLE001 - reported with its run, raised after the rest
-                    failures.append(f"{job[0]} {job[1]} seed {job[3]}: {exc}")
+                except Exception as exc:   # noqa: BLE001 - reported now, raised after the rest
+                    failures.append(_failed(done, len(jobs), job, exc))
     if failures:
         raise TrainingError(f"{len(failures)} of {len(jobs)} runs failed; first: {failures[0]}")
+
+
+def _failed(done: int, total: int, job: tuple, exc: Exception) -> str:
+    line = f"{job[0]} {job[1]} seed {job[3]}: {type(exc).__name__}: {exc}"
+    print(f"  [{done}/{total}] FAILED {line}", file=sys.stderr, flush=True)
+    return line

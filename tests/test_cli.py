@@ -192,5 +192,15 @@ def test_train_runs_in_parallel_and_skips_finished_runs(tmp_path, capsys):
     assert main(args) == 0
     assert "2 of 2 runs already trained" in capsys.readouterr().err
     assert main(["train", "tabular-q", "--task", "SpuriousCue", "--jobs", "0"]) == 1
+
+    from benchmark.training import TrainingError, run_jobs
+
+    jobs = [("objective-planner", "NoSuchTask", 0.0, 0, str(out), 2048),
+            ("objective-planner", "SpuriousCue", 0.0, 3, str(out), 2048)]
+    with pytest.raises(TrainingError, match="1 of 2 runs failed"):
+        run_jobs(jobs, workers=2)
+    err = capsys.readouterr().err                # a failed run is named when it fails; the rest go on
+    assert "FAILED objective-planner NoSuchTask seed 0" in err
+    assert (out / "SpuriousCue-seed3.npz").exists()
     assert main(["train", "no-such", "--task", "SpuriousCue", "--skip-done"]) == 1
     assert "unknown baseline 'no-such'" in capsys.readouterr().err
