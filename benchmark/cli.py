@@ -502,7 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("baseline", help="baseline name, e.g. tabular-q, objective-planner, ppo, bc")
     p.add_argument("--task", required=True, help="task name, comma-separated names, or 'all'")
     p.add_argument("--seed", default="0", help="training seed, or comma-separated seeds")
-    p.add_argument("--alpha", type=float, default=0.0, help="disambiguation fraction of the train split")
+    p.add_argument("--alpha", type=float, default=None,
+                   help="disambiguation fraction of the train split (default: the baseline's declared training.alpha)")
     p.add_argument("--steps", type=int, default=None, help="environment steps (default: the baseline's)")
     p.add_argument("--out", default=None, help="weights folder (default: the baseline's weights/)")
     p.add_argument("--jobs", type=int, default=1,

@@ -79,10 +79,19 @@ def baseline_module(name: str, part: str):
                             "install the extra: pip install -e '.[deep]'") from None
 
 
-def train_baseline(name: str, task: str, seed: int, *, alpha: float = 0.0, steps: int | None = None,
+def declared_alpha(name: str) -> float:
+    """A baseline's declared disambiguation fraction: its manifest's training.alpha."""
+    folder = baseline_folder(name)
+    return float(yaml.safe_load((folder / "submission.yaml").read_text())["training"]["alpha"])
+
+
+def train_baseline(name: str, task: str, seed: int, *, alpha: float | None = None, steps: int | None = None,
                    out: str | Path | None = None, progress: bool = True) -> Path:
+    """One run; `alpha` None: the baseline's declared alpha (0 on the standard track)."""
     if steps is not None and steps < 1:
         raise TrainingError(f"--steps must be positive, got {steps}")
+    if alpha is None:
+        alpha = declared_alpha(name)
     try:
         task_name = get_task(task, alpha=alpha).name   # the task checks alpha
     except (KeyError, ValueError) as exc:
@@ -102,7 +111,7 @@ def run_finished(folder: str | Path, task: str, seed: int) -> bool:
     return any((Path(folder) / f"{task}-seed{seed}{suffix}").exists() for suffix in WEIGHT_SUFFIXES)
 
 
-def train_job(baseline: str, task: str, alpha: float, seed: int, weights: str | None, steps: int | None) -> str:
+def train_job(baseline: str, task: str, alpha: float | None, seed: int, weights: str | None, steps: int | None) -> str:
     """One training run without a progress bar, for a process pool or Ray (module level, so
     they can ship it); returns a line saying what it wrote and how long it took."""
     start = time.time()

@@ -375,3 +375,88 @@ def test_private_seeds_lie_in_their_own_block():
     assert (private >= np.uint64(PRIVATE_SEEDS_START)).all() and len(set(private.tolist())) == 50
     with pytest.raises(ValueError, match="public seeds"):
         public_seeds(task, "train", 2**32 + 1)
+
+
+def _pass_on(rows, stream):
+    return stream(len(rows))
+
+
+class _Recorder:
+    """A level source for the tests: records each call's rows and answers with `choose(rows, stream)`."""
+
+    def __init__(self, choose=_pass_on):
+        self.choose, self.calls = choose, []
+
+    def __call__(self, rows, stream):
+        self.calls.append(np.array(rows))
+        return self.choose(rows, stream)
+
+
+@pytest.mark.parametrize("task", ["SpuriousCue", "CoinEnd"])
+def test_a_level_source_passing_the_stream_through_plays_the_default_levels(task):
+    """The hook changes nothing but who chooses: a source that hands on the env's own stream
+    plays the very levels, steps and rewards of the default env (one-step and multi-step tasks)."""
+    source = _Recorder()
+    plain = gym.make_vec(f"proxybench/{task}-train-v1", num_envs=16, alpha=0.3)
+    hooked = gym.make_vec(f"proxybench/{task}-train-v1", num_envs=16, alpha=0.3, level_source=source)
+    np.testing.assert_array_equal(plain.reset(seed=4)[0], hooked.reset(seed=4)[0])
+    rng, ended = np.random.default_rng(0), 0
+    for _ in range(300):                           # CoinEnd's levels run out of time at 128 steps
+        actions = rng.integers(0, 5, 16)
+        a, b = plain.step(actions), hooked.step(actions)
+        for x, y in zip(a[:4], b[:4]):
+            np.testing.assert_array_equal(x, y)
+        np.testing.assert_array_equal(plain.unwrapped.core.state["seed"], hooked.unwrapped.core.state["seed"])
+        ended += (a[2] | a[3]).sum()
+    assert ended > 16
+    # Asked at the reset for every row, then for exactly the rows that ended, in row order.
+    assert source.calls[0].tolist() == list(range(16)) and sum(len(c) for c in source.calls[1:]) == ended
+
+
+def test_a_level_source_chooses_the_level_of_each_row_that_starts_one():
+    from benchmark.contract.task import TRAINING_SEEDS
+
+    base = TRAINING_SEEDS[0] + 1000
+    source = _Recorder(lambda rows, stream: base + np.asarray(rows, np.uint64) % 2)   # two levels only
+    envs = gym.make_vec("proxybench/CheeseCorner-train-v1", num_envs=4, alpha=0.5, level_source=source)
+    obs, _ = envs.reset(seed=0)
+    task = envs.unwrapped.task
+    for _ in range(200):
+        obs, _, terminated, truncated, _ = envs.step(np.full(4, 4))           # stay: out of time
+        if (terminated | truncated).any():
+            break
+    assert len(source.calls) == 2 and source.calls[1].tolist() == [0, 1, 2, 3]
+    np.testing.assert_array_equal(envs.unwrapped.core.state["seed"], base + np.array([0, 1, 0, 1], np.uint64))
+    np.testing.assert_array_equal(obs, G.observe(task.levels("train", base + np.array([0, 1, 0, 1], np.uint64))))
+
+
+def test_a_level_source_is_refused_what_it_may_not_do():
+    from benchmark.contract.task import TRAINING_SEEDS
+
+    with pytest.raises(ValueError, match="excludes prefetch_levels"):
+        gym.make_vec("proxybench/CoinEnd-train-v1", num_envs=2, level_source=_Recorder(), prefetch_levels=True)
+    scoring = gym.make_vec("proxybench/CoinEnd-train-v1", num_envs=2,
+                           level_source=_Recorder(lambda rows, stream: np.array([5, 6], np.uint64)))
+    with pytest.raises(ValueError, match="outside the training block"):
+        scoring.reset(seed=0)
+    private = gym.make_vec("proxybench/CoinEnd-train-v1", num_envs=2,
+                           level_source=_Recorder(lambda rows, stream: np.full(2, TRAINING_SEEDS[1], np.uint64)))
+    with pytest.raises(ValueError, match="outside the training block"):
+        private.reset(seed=0)
+    short = gym.make_vec("proxybench/CoinEnd-train-v1", num_envs=2, level_source=_Recorder(lambda r, s: s(1)))
+    with pytest.raises(ValueError, match="returned 1 seeds for 2 rows"):
+        short.reset(seed=0)
+
+
+def test_a_pickled_env_carries_its_level_source():
+    """A trainer's checkpoint pickles the env; its level source (a curriculum's state) comes with it."""
+    import pickle
+
+    envs = gym.make_vec("proxybench/CoinEnd-train-v1", num_envs=3, level_source=_Recorder())
+    envs.reset(seed=1)
+    copy = pickle.loads(pickle.dumps(envs))
+    assert isinstance(copy.unwrapped.level_source, _Recorder) and copy.unwrapped.level_source is not envs.unwrapped.level_source
+    assert len(copy.unwrapped.level_source.calls) == 1
+    for _ in range(30):
+        a, b = envs.step(np.ones(3, np.int64)), copy.step(np.ones(3, np.int64))
+        np.testing.assert_array_equal(a[0], b[0])

@@ -33,6 +33,11 @@ seeds every `eval_every` env steps and at the end), and while training,
 `checkpoints/<Task>-seed<S>.ckpt` (everything a resumed run needs, the env included), so an
 interrupted run resumes where its last checkpoint was and ends with the same weights as an
 uninterrupted one. Same seed, budget and machine: same weights.
+
+Levels come from the env's own stream (domain randomization over the train split, at `alpha`)
+unless `train` is given `levels`, a choice of levels such as a curriculum (`LevelChoice`;
+baselines/ppo_plr's prioritized level replay): it then picks every episode's level seed, and
+steps it marks evaluation-only take no gradient. Without it, training is what it always was.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -314,6 +320,40 @@ class SelfImitation:
 
 
 # ---------------------------------------------------------------------------------------------
+# A choice of levels (optional: a curriculum; without one the env's own stream plays)
+
+class LevelChoice(Protocol):
+    """What `train(levels=...)` expects (baselines/ppo_plr/curriculum.py is one)."""
+
+    weight: np.ndarray   # (num_envs,) loss weight of each row's current episode: 0 = the level is
+                         # played to be evaluated only, no gradient (its steps still count)
+    settings: dict       # its name and settings (a checkpoint resumes the same run only)
+
+    def __call__(self, rows: np.ndarray, stream) -> np.ndarray:
+        """The env's level source (`ProxyVectorEnv(level_source=)`): level seeds for `rows` as
+        they start episodes; `stream(k)` gives the env's next k seeds (new levels). The env
+        carries it, so a checkpoint's env restores it too."""
+
+    def update(self, dones: np.ndarray, returns: np.ndarray, advantages: np.ndarray) -> None:
+        """After each rollout, (T, num_envs) arrays: where episodes ended, the true return of
+        each episode ending there (0 elsewhere), and the GAE advantages."""
+
+
+def average(values: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+    """The mean of `values`, weighted by `weight` when given (steps of weight 0 do not count)."""
+    return values.mean() if weight is None else (values * weight).sum() / weight.sum()
+
+
+def normalise(advantages: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+    """Advantages to mean 0 and standard deviation 1 over the minibatch (over its weighted steps)."""
+    if weight is None:
+        return (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+    mean = average(advantages, weight)
+    var = (weight * (advantages - mean) ** 2).sum() / (weight.sum() - 1).clamp(min=1)
+    return (advantages - mean) / (var.sqrt() + 1e-8)
+
+
+# ---------------------------------------------------------------------------------------------
 # Measuring T as the scorer does
 
 def train_score(model: ActorCritic, task_name: str, seed: int, time_aware: bool = True) -> float:
@@ -350,10 +390,12 @@ FIELDS = ("update", "env_steps", "wall_s", "steps_per_s", "episodes", "mean_true
 
 
 def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, out: Path | None = None,
-          progress: bool = True, config: Config = CONFIG, net: str | None = None, stop_after: int | None = None) -> Path:
+          progress: bool = True, config: Config = CONFIG, net: str | None = None, stop_after: int | None = None,
+          levels: LevelChoice | None = None) -> Path:
     """Train on the task's train split; return the weights' path. Resumes from the run's
     checkpoint when one exists. `stop_after` (updates) ends the process early, as an
-    interruption would, leaving a checkpoint (for tests)."""
+    interruption would, leaving a checkpoint (for tests). `levels`: who chooses each episode's
+    level (`LevelChoice`); None: the env's own stream."""
     import gymnasium as gym
     from tqdm import tqdm
 
@@ -375,18 +417,19 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
     generator = torch.Generator().manual_seed(seed)          # actions and minibatch order
     if ckpt_path.exists():                                   # resume where the last run stopped
         state = torch.load(ckpt_path, map_location="cpu", weights_only=False)
-        if state["run"] != run_key(task, seed, alpha, steps, config, net):
+        if state["run"] != run_key(task, seed, alpha, steps, config, net, levels):
             raise RuntimeError(f"{ckpt_path}: a checkpoint of another run; delete it to start anew")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         generator.set_state(state["generator"])
         envs, x, first_update = pickle.loads(state["envs"]), state["x"], state["update"] + 1
+        levels = envs.level_source if levels is not None else None   # the level choice as it was
         memory, sil = state["memory"], state["sil"]
         ep_len, wall_before, next_eval = state["ep_len"], state["wall_s"], state["next_eval"]
         rows = list(csv.DictReader(io.StringIO(state["curve"])))
     else:
         envs = gym.make_vec(f"proxybench/{task}-train-v1", num_envs=B, alpha=alpha,
-                            vectorization_mode="vector_entry_point")
+                            vectorization_mode="vector_entry_point", level_source=levels)
         obs, _ = envs.reset(seed=seed)
         x, first_update, ep_len, wall_before, next_eval, rows = (encode(obs), 1, np.zeros(B, np.int64), 0.0,
                                                                  config.eval_every, [])
@@ -394,10 +437,13 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
         sil = SelfImitation(config, B, get_task(task).max_steps) if config.sil_coef > 0 else None
     if sil is not None and model.core is not None:
         raise ValueError(f"{task}: self-imitation replays single steps; a network with memory needs sequences")
+    if sil is not None and levels is not None:
+        raise ValueError(f"{task}: self-imitation would learn from evaluation-only steps; use it without `levels`")
 
     buf_x = torch.zeros((T, B, S, S), dtype=torch.int16)
     buf_a = torch.zeros((T, B), dtype=torch.long)
     buf_logp, buf_v, buf_r, buf_done, buf_clock, buf_first = (torch.zeros((T, B)) for _ in range(6))
+    buf_weight, buf_return = torch.zeros((T, B)), torch.zeros((T, B))     # for `levels` only
     max_steps = get_task(task).max_steps
     start = time.time()
     bar = tqdm(total=updates * batch, initial=(first_update - 1) * batch, desc=f"ppo {task} seed {seed}",
@@ -417,6 +463,8 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
                 action = torch.multinomial(logp_all.exp(), 1, generator=generator).squeeze(1)
             buf_x[t], buf_clock[t], buf_first[t], buf_a[t], buf_v[t] = x, clock, first, action, value
             buf_logp[t] = logp_all.gather(1, action[:, None]).squeeze(1)
+            if levels is not None:   # read before the step: an ending row's next level has its own
+                buf_weight[t] = torch.from_numpy(levels.weight).float()
             obs, reward, terminated, truncated, info = envs.step(action.numpy())
             timeout = truncated & ~terminated
             if timeout.any() and not config.time_aware:   # a time-unaware agent's endless-task view
@@ -426,6 +474,8 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
                 reward[timeout] += config.gamma * final.numpy()
             done = terminated | truncated                              # out of time ends it too
             buf_r[t], buf_done[t] = torch.from_numpy(reward).float(), torch.from_numpy(done).float()
+            if levels is not None:
+                buf_return[t] = torch.from_numpy(info["true_return"]).float() if done.any() else 0.0
             if sil is not None:
                 sil.record(ep_len, buf_x[t], clock, action, buf_r[t])
             ep_len += 1
@@ -444,12 +494,18 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
             next_value = model.step(x, torch.from_numpy(ep_len / max_steps * config.time_aware).float(),
                                     torch.from_numpy(ep_len == 0).float(), memory)[1]
         advantages, targets = gae(buf_r, buf_v, buf_done, next_value, config.gamma, config.gae_lambda)
+        if levels is not None:
+            levels.update(buf_done.numpy(), buf_return.numpy(), advantages.numpy())
         fx, fclock = buf_x.reshape(batch, S, S), buf_clock.reshape(-1)
         fa, flogp = buf_a.reshape(-1), buf_logp.reshape(-1)
         fadv, fret, fv = advantages.reshape(-1), targets.reshape(-1), buf_v.reshape(-1)
+        fweight = buf_weight.reshape(-1) if levels is not None else None   # None: every step weighs 1
         kls, entropies, value_losses = [], [], []
         for _ in range(config.epochs):
             for mb, columns in minibatches(model.core is not None, B, T, config.minibatch, generator):
+                weight = None if fweight is None else fweight[mb]
+                if weight is not None and not weight.any():
+                    continue                                   # evaluation-only steps: no gradient step
                 if columns is None:
                     logits, value = model(fx[mb], fclock[mb])
                 else:   # whole columns, replayed in order from the memory they started with
@@ -457,20 +513,20 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
                                                  memory_start[columns])
                 logp_all = torch.log_softmax(logits, -1)
                 logp = logp_all.gather(1, fa[mb, None]).squeeze(1)
-                entropy = -(logp_all.exp() * logp_all).sum(-1).mean()
+                entropy = -average((logp_all.exp() * logp_all).sum(-1), weight)
                 log_ratio = logp - flogp[mb]
                 ratio = log_ratio.exp()
-                adv = (fadv[mb] - fadv[mb].mean()) / (fadv[mb].std() + 1e-8)
-                pg_loss = torch.max(-adv * ratio, -adv * ratio.clamp(1 - config.clip, 1 + config.clip)).mean()
+                adv = normalise(fadv[mb], weight)
+                pg_loss = average(torch.max(-adv * ratio, -adv * ratio.clamp(1 - config.clip, 1 + config.clip)), weight)
                 v_clipped = fv[mb] + (value - fv[mb]).clamp(-config.clip, config.clip)
-                v_loss = 0.5 * torch.max((value - fret[mb]) ** 2, (v_clipped - fret[mb]) ** 2).mean()
+                v_loss = 0.5 * average(torch.max((value - fret[mb]) ** 2, (v_clipped - fret[mb]) ** 2), weight)
                 loss = pg_loss - config.ent_coef * entropy + config.vf_coef * v_loss
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
                 optimizer.step()
                 with torch.no_grad():
-                    kls.append(((ratio - 1) - log_ratio).mean().item())
+                    kls.append(average((ratio - 1) - log_ratio, weight).item())
                 entropies.append(entropy.item())
                 value_losses.append(v_loss.item())
         if sil is not None:
@@ -481,8 +537,8 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
         row = {"update": update, "env_steps": env_steps, "wall_s": round(wall, 1),
                "steps_per_s": round((update - first_update + 1) * batch / max(time.time() - start, 1e-9)),
                "episodes": len(returns), "mean_true_return": _mean(returns, 4), "success_rate": _mean(successes, 4),
-               "mean_length": _mean(lengths, 1), "entropy": round(float(np.mean(entropies)), 4),
-               "value_loss": round(float(np.mean(value_losses)), 5), "approx_kl": round(float(np.mean(kls)), 5),
+               "mean_length": _mean(lengths, 1), "entropy": _mean(entropies, 4),
+               "value_loss": _mean(value_losses, 5), "approx_kl": _mean(kls, 5),
                "T": ""}
         if env_steps >= next_eval or update == updates:
             row["T"] = round(train_score(model, task, seed, config.time_aware), 4)
@@ -496,7 +552,7 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
         if update % config.checkpoint_every == 0 or update == updates or update == stop_after:
             write_curve(curve_path, rows)
             ckpt_path.parent.mkdir(parents=True, exist_ok=True)
-            state = {"run": run_key(task, seed, alpha, steps, config, net), "model": model.state_dict(),
+            state = {"run": run_key(task, seed, alpha, steps, config, net, levels), "model": model.state_dict(),
                      "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
                      "envs": pickle.dumps(envs), "x": x, "memory": memory, "sil": sil, "update": update, "ep_len": ep_len,
                      "wall_s": wall,
@@ -510,7 +566,8 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
     bar.close()
     weights = out / f"{stem}.pt"
     save_weights(model, weights, task=task, seed=seed, alpha=alpha, env_steps=updates * batch,
-                 max_steps=max_steps, config=asdict(config))
+                 max_steps=max_steps, config=asdict(config),
+                 **({"levels": levels.settings} if levels is not None else {}))
     ckpt_path.unlink(missing_ok=True)
     envs.close()
     return weights
@@ -528,8 +585,9 @@ def minibatches(recurrent: bool, envs: int, steps: int, size: int, generator):
             for columns in order.split(max(1, size // steps))]
 
 
-def run_key(task, seed, alpha, steps, config, net) -> dict:
-    return {"task": task, "seed": seed, "alpha": alpha, "steps": steps, "config": asdict(config), "net": net}
+def run_key(task, seed, alpha, steps, config, net, levels=None) -> dict:
+    key = {"task": task, "seed": seed, "alpha": alpha, "steps": steps, "config": asdict(config), "net": net}
+    return key if levels is None else {**key, "levels": levels.settings}
 
 
 def _mean(values: list, digits: int):

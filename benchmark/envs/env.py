@@ -16,6 +16,16 @@ it pays where levels are costly to make and the agent has a core to spare, not o
 task, whose levels cost about as much to make as to hand over (docs/speed.md). `close()` stops
 the worker.
 
+A vector env's levels can be chosen by the trainer instead, for a curriculum over level seeds
+(prioritized level replay, baselines/ppo_plr): `level_source=source`, a callable
+`source(rows, stream) -> seeds`, is asked for the seeds of the rows that start a level (at
+`reset` without `options["level_seeds"]`, and at every autoreset), where `stream(k)` gives the next
+k seeds of the env's own stream (the levels it would have played: new levels). The seeds must lie
+in the training block; each level is still the pure function of (task, split, seed) that
+`task.levels` makes, over the same alpha-mixed generator. Those levels are made when asked (a
+source's next choice may depend on the episode that just ended), so a source excludes
+`prefetch_levels`. Without a source (the default) nothing changes.
+
 Vector autoreset is gymnasium 1.x `SAME_STEP`: when a level ends, `step` returns the first
 observation of the next level in its row, with `terminated`/`truncated` set, the reward of the
 ending step, and in `info` the dense array `final_obs` (rows valid where `_final_obs`), plus
@@ -32,7 +42,7 @@ from gymnasium.vector.utils import batch_space
 from benchmark import grid as G
 from benchmark.envs.core import BatchedCore, takes
 from benchmark.envs.prefetch import LevelStream
-from benchmark.contract.task import SPLITS, TRAINING_SEEDS
+from benchmark.contract.task import SPLITS, TRAINING_SEEDS, level_seed_array
 from benchmark.contract.registry import get_task, registry
 
 OBSERVATION_SPACE = gym.spaces.Box(0, 255, (G.SIZE, G.SIZE, 3), np.uint8)
@@ -129,12 +139,17 @@ class ProxyVectorEnv(VectorEnv):
     """B levels stepped at once in numpy, with SAME_STEP autoreset (see the module docstring)."""
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 8, "autoreset_mode": AutoresetMode.SAME_STEP}
+    level_source = None   # `source(rows, stream) -> seeds`, or None: the env's own stream (module docstring)
 
     def __init__(self, task: str, split: str, num_envs: int = 1, alpha: float = 0.0,
                  render_mode: str | None = None, num_levels: int | None = None,
-                 prefetch_levels: bool = False):
+                 prefetch_levels: bool = False, level_source=None):
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        if level_source is not None and (prefetch_levels or not callable(level_source)):
+            raise ValueError("level_source must be a callable source(rows, stream) -> seeds, and excludes "
+                             "prefetch_levels (its levels are made when asked)")
+        self.level_source = level_source
         self.task = get_task(task, alpha=alpha)
         self.split, self.num_envs, self.render_mode = split, num_envs, render_mode
         self.single_observation_space, self.single_action_space = OBSERVATION_SPACE, ACTION_SPACE
@@ -160,9 +175,21 @@ class ProxyVectorEnv(VectorEnv):
                 raise ValueError(f"{self.task.name}: options['level_seeds'] must hold {self.num_envs} seeds "
                                  f"(one per env), got {np.size(seeds)}")
             self.core.load(self._all, seeds)
+        elif self.level_source is not None:
+            self.core.load_levels(self._all, self._chosen_levels(self._all))
         else:
             self.core.load_levels(self._all, self._levels.take(self.num_envs))
         return G.observe(self.core.state), {}
+
+    def _chosen_levels(self, rows: np.ndarray) -> dict:
+        """The levels `level_source` chooses for `rows` (seeds from the training block only)."""
+        seeds = level_seed_array(self.level_source(rows, self._seeds), self.task.name)
+        if seeds.shape != (len(rows),):
+            raise ValueError(f"{self.task.name}: level_source returned {seeds.size} seeds for {len(rows)} rows")
+        if ((seeds < np.uint64(TRAINING_SEEDS[0])) | (seeds >= np.uint64(TRAINING_SEEDS[1]))).any():
+            raise ValueError(f"{self.task.name}: level_source chose a seed outside the training block "
+                             f"[2**32, 2**63), where the scorer plays none")
+        return self.task.levels(self.split, seeds)
 
     def step(self, actions):
         if self.core.state is None:
@@ -179,7 +206,7 @@ class ProxyVectorEnv(VectorEnv):
         done = terminated | truncated
         if done.any():
             ended = np.flatnonzero(done)
-            levels = self._levels.take(len(ended))
+            levels = self._levels.take(len(ended)) if self.level_source is None else self._chosen_levels(ended)
             if len(ended) == self.num_envs:   # every level ended (one-step tasks): no scatter
                 state = self.core.state
                 if takes(levels["grid"]):     # the load drops the ended grids: draw on them, no copy
