@@ -1,6 +1,7 @@
 """The leaderboard page: a golden file on synthetic results, ranking, stale and failed marks."""
 
 import json
+import re
 import os
 from pathlib import Path
 
@@ -54,13 +55,14 @@ def suite(blocks):
             "failed_tasks": len(blocks) - len(ok)}
 
 
-def results(name, alpha_h, track="standard", beta_version=2, seeds=(0, 1, 2)):
+def results(name, alpha_h, track="standard", beta_version=2, seeds=(0, 1, 2), method=None):
     tasks = {"Alpha": {**task_result(0.9, alpha_h, runs=len(seeds)),
                        "pursues": [{"goal": "a red object", "score": 0.93},
                                    {"goal": "Alpha true (true)", "score": 0.18},
                                    {"goal": "the top edge", "score": 0.05}]},
              "Beta": task_result(0.8, 0.8, version=beta_version, runs=len(seeds))}
-    return {"submission": {"name": name, "track": track, "training_seeds": list(seeds)},
+    return {"submission": {"name": name, "track": track, "training_seeds": list(seeds),
+                           **({"method": method} if method else {})},
             "tasks": tasks, "suite": suite(tasks)}
 
 
@@ -81,7 +83,8 @@ def make_tree(root):
     for sub, name, alpha_h, version in ENTRIES:
         folder = root / sub / name
         folder.mkdir(parents=True)
-        write(folder, results(name, alpha_h, beta_version=version))
+        track, method = ("open", "level replay at alpha 0.1") if name == "my-agent" else ("standard", None)
+        write(folder, results(name, alpha_h, track=track, beta_version=version, method=method))
     (root / "baselines" / "reproduced.yaml").write_text(REPRODUCED)
     return root
 
@@ -102,14 +105,16 @@ def test_golden_page(tmp_path):
 def test_ranking_and_marks(tmp_path):
     page = render(collect(make_tree(tmp_path)), references(), TASKS)
     ranked, rest = page.split("### Self-reported (not ranked)")
-    assert ranked.index("| 1   | my-agent") < ranked.index("| 2   | ppo")    # ranked by H
+    standard, open_ = ranked.split("### Standard track")[1].split("### Open track")   # tracks ranked apart
+    assert "| 1   | ppo " in standard and "my-agent" not in standard
+    assert re.search(r"\| 1 +\| my-agent +\| level replay at alpha 0.1 +\| reproduced", open_)  # method by the name
     assert "| reproduced |" in ranked and "CI rescores every task" in ranked and "CI rescores Alpha" in ranked
     assert "stale: Beta" in ranked                                          # my-agent scored Beta v1
     assert "stale (version 1 -> 2)" in page
     # The best figures of all, but nobody stands behind them: apart, unranked, marked in every table.
     assert "bold-claims" not in ranked
     own_table = rest.split("### Reference policies")[0]
-    assert "|     | bold-claims | self-reported |" in own_table
+    assert re.search(r"\|     \| bold-claims \| +\| self-reported \|", own_table)
     assert "| bold-claims (self-reported) |" in rest.split("### Alpha")[1]
 
 

@@ -25,6 +25,7 @@ from benchmark.evaluation.results import entry_files
 from benchmark.contract.registry import registry
 from benchmark.submission.provenance import (REPRODUCED, SELF_REPORTED, VERIFIED, ProvenanceError,
                                              reproduced_entries, row_kind)
+from benchmark.submission.manifest import TRACKS
 from benchmark.submission.signing import KEYS_DIR, SigningError, load_trusted_keys
 
 from .figures import figure_data, plot_behaviour, plot_by_tag, plot_scatter
@@ -149,11 +150,21 @@ def _suite_row(label: str, results: dict, tasks: dict, rank: str = "", stale: di
     if missing:
         notes.append("not scored: " + ", ".join(missing))
     sub = results.get("submission", {})
-    row = [rank, label, kind, sub.get("track", ""), len(sub.get("training_seeds", [])) or "-"]
+    row = [rank, label, sub.get("method") or "", kind, sub.get("track", ""), len(sub.get("training_seeds", [])) or "-"]
     row += [fmt(suite.get(key)) if key != "objective_generalization" else og_text for _, key in COLUMNS]
     row += [f"{quads.get('robust', 0)}/{quads.get('misgeneralized', 0)}/{quads.get('incapable', 0)}",
             "; ".join(notes)]
     return row
+
+
+def _track_table(track: str, top: list, tasks: dict, stale: dict, head: list[str]) -> list[str]:
+    """The ranked rows of one track, ranked within it ([] when the track has none)."""
+    rows = [e for e in top if e.results.get("submission", {}).get("track") == track]
+    if not rows:
+        return []
+    return ["", f"### {track.capitalize()} track", "",
+            tabulate([_suite_row(e.label, e.results, tasks, str(i + 1), stale[e.label], e.kind, e.backing)
+                      for i, e in enumerate(rows)], headers=head, tablefmt="github", disable_numparse=True)]
 
 
 def pursues(res: dict) -> str:
@@ -184,7 +195,7 @@ def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None
     entries = sorted(entries, key=lambda e: (-_h(e.results), e.label))
     top, apart = [e for e in entries if ranked(e)], [e for e in entries if not ranked(e)]
     stale = {e.label: stale_reasons(e.results, tasks, fingerprints) for e in entries}
-    head = ["#", "agent", "kind", "track", "runs"] + [c for c, _ in COLUMNS] + ["robust/misgen./incapable", "notes"]
+    head = ["#", "agent", "method", "kind", "track", "runs"] + [c for c, _ in COLUMNS] + ["robust/misgen./incapable", "notes"]
     lines = [
         "# proxybench leaderboard",
         "",
@@ -207,9 +218,11 @@ def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None
         "",
         "## Suite",
         "",
-        tabulate([_suite_row(e.label, e.results, tasks, str(i + 1), stale[e.label], e.kind, e.backing)
-                  for i, e in enumerate(top)],
-                 headers=head, tablefmt="github", disable_numparse=True) if top else "_no entries yet_",
+        "Tracks are ranked apart: *standard* (the true reward on the train split at alpha 0), *imitation* "
+        "(a demonstrator's actions, named in the manifest), *open* (anything else declared: disambiguating "
+        "data, curricula, privileged knowledge).",
+        *(line for track in TRACKS for line in _track_table(track, top, tasks, stale, head)),
+        *([] if top else ["", "_no entries yet_"]),
         "",
         f"### {SELF_REPORTED.capitalize()} (not ranked)",
         "",
