@@ -113,12 +113,13 @@ def test_a_network_with_memory_replays_a_segment_as_it_acted():
         lt, vt, memory = model.step(cells[t], clock[t], first[t], memory)
         logits.append(lt)
         values.append(vt)
-    replay_logits, replay_values = model.unroll(cells, clock, first, start)
+    replay_logits, replay_values, end = model.unroll(cells, clock, first, start)
     assert torch.allclose(replay_logits, torch.cat(logits), atol=1e-6)
     assert torch.allclose(replay_values, torch.cat(values), atol=1e-6)
+    assert torch.allclose(end, memory, atol=1e-6)                 # where a following segment starts
     # Memory matters and is cut at an episode start: column 2 began anew at t=3, so from there
     # its outputs do not depend on the memory it started the segment with.
-    other_logits, _ = model.unroll(cells, clock, first, start + 1.0)
+    other_logits, _, _ = model.unroll(cells, clock, first, start + 1.0)
     per_step = lambda x: x.reshape(steps, n, -1)                                  # noqa: E731
     assert not torch.allclose(per_step(other_logits)[:3, 2], per_step(replay_logits)[:3, 2])
     assert torch.allclose(per_step(other_logits)[3:, 2], per_step(replay_logits)[3:, 2])

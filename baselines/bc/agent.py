@@ -1,19 +1,20 @@
-"""Behaviour-cloning agent: the shared small network (baselines/nets.py) fitted to true-oracle
-demonstrations on the train split. It samples its actions from the cloned policy with a torch
-generator seeded by the training seed (reproducible for a given sequence of calls): on train
-levels sampling scored clearly higher than argmax, which gets stuck walking back and forth
-where the clone is unsure (see baselines/README.md).
-Weights: weights/<Task>-seed<S>.pt beside this file; only torch is needed to act."""
+"""The behaviour-cloning baseline as a submission: ppo's own agent (baselines/ppo/agent.py) on
+bc's weights. The network is ppo.py's (`ActorCritic`), cloned from the true-oracle (train.py);
+it acts exactly as ppo's agent does: sampling from its policy with a generator seeded by the
+training seed, counting each episode's steps from the `first` flags for its clock input, and,
+for a network with memory, zeroing a row's memory where its episode begins.
+
+Weights: weights/<Task>-seed<S>.pt beside this file (float16); only torch is needed to act."""
+
+from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
-from baselines import nets
+from baselines.ppo.agent import PPOAgent
+from baselines.ppo.agent import make_agent as ppo_agent
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
 
 
-def make_agent(task_id: str, seed: int, weights: Path = WEIGHTS) -> nets.SamplingAgent:
-    torch.set_num_threads(1)
-    return nets.SamplingAgent(nets.load_policy(Path(weights) / f"{task_id}-seed{seed}.pt"), seed)
+def make_agent(task_id: str, seed: int, weights: Path = WEIGHTS) -> PPOAgent:
+    return ppo_agent(task_id, seed, weights)

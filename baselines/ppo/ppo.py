@@ -191,7 +191,8 @@ class ActorCritic(nn.Module):
 
     def unroll(self, cells, clock, first, memory):
         """A rollout segment of a network with memory: cells (T, N, 13, 13), clock and first
-        (T, N), memory (N, H) at the segment's start; (logits, values) for all T x N steps."""
+        (T, N), memory (N, H) at the segment's start; (logits, values) for all T x N steps and
+        the memory at the segment's end (what a following segment starts from)."""
         steps, n = clock.shape
         x = self.encoder(cells.reshape(steps * n, S, S), clock.reshape(-1)).reshape(steps, n, -1)
         hs = []
@@ -199,7 +200,7 @@ class ActorCritic(nn.Module):
             memory = self.core(x[t], memory * (1.0 - first[t])[:, None])
             hs.append(memory)
         h = torch.stack(hs).reshape(steps * n, -1)
-        return self.pi(h), self.v(h).squeeze(-1)
+        return self.pi(h), self.v(h).squeeze(-1), memory
 
     def initial_memory(self, n: int):
         return torch.zeros(n, self.core.hidden_size) if self.core is not None else None
@@ -509,8 +510,8 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
                 if columns is None:
                     logits, value = model(fx[mb], fclock[mb])
                 else:   # whole columns, replayed in order from the memory they started with
-                    logits, value = model.unroll(buf_x[:, columns], buf_clock[:, columns], buf_first[:, columns],
-                                                 memory_start[columns])
+                    logits, value, _ = model.unroll(buf_x[:, columns], buf_clock[:, columns],
+                                                    buf_first[:, columns], memory_start[columns])
                 logp_all = torch.log_softmax(logits, -1)
                 logp = logp_all.gather(1, fa[mb, None]).squeeze(1)
                 entropy = -average((logp_all.exp() * logp_all).sum(-1), weight)
