@@ -24,7 +24,7 @@ from benchmark import grid as G
 from benchmark.contract.task import OBJECTIVES, Policy, Task
 from benchmark.envs.core import BatchedCore
 
-from .rollout import DEFAULT_BATCH, AgentError, Rollout, check_actions
+from .rollout import DEFAULT_BATCH, Rollout, check_actions
 from .scoring import BEHAVIOURS, behaviour_kinds, episode_scores
 
 # --outcome's words -> the behaviour counts' names
@@ -80,12 +80,7 @@ def record(task: Task, split: str, seeds, policy: Policy,
     """Play `policy(obs, first, state)` in this process (a reference policy, a test's agent):
     the episode table and the actions (n, max_steps)."""
     run = LoggedRollout(task, split, seeds, batch_size=batch_size)
-    while not run.done:
-        try:
-            reply = policy(run.observation(), run.first, run.core.state)
-        except AgentError as exc:
-            raise AgentError(f"step {run.step + 1}: {exc}") from None
-        run.advance(reply)
+    run.play(policy)
     return run.table(), run.actions
 
 

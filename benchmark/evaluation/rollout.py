@@ -64,12 +64,7 @@ def rollout(task: Task, split: str, policy: Policy, seeds, *, batch_size: int = 
     """Play one episode on each level seed with `policy(obs, first, state)`; return the table
     (see `Rollout` for how the episodes are batched and what `levels` is)."""
     run = Rollout(task, split, seeds, batch_size=batch_size, progress=progress, levels=levels)
-    while not run.done:
-        try:
-            reply = policy(run.observation(), run.first, run.core.state)
-        except AgentError as exc:
-            raise AgentError(f"step {run.step + 1}: {exc}") from None
-        run.advance(reply)
+    run.play(policy)
     return run.table()
 
 
@@ -111,6 +106,15 @@ class Rollout:
         self.active = np.ones(width, bool)
         self.first = np.ones(width, bool)
         self.next_episode = width
+
+    def play(self, policy: Policy) -> None:
+        """Step `policy(obs, first, state)` in this process until every episode has ended."""
+        while not self.done:
+            try:
+                reply = policy(self.observation(), self.first, self.core.state)
+            except AgentError as exc:
+                raise AgentError(f"step {self.step + 1}: {exc}") from None
+            self.advance(reply)
 
     def observation(self, out: np.ndarray | None = None) -> np.ndarray:
         """The next batch's observations, written into `out` if given (the sandbox's shared
