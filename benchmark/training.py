@@ -85,6 +85,18 @@ def declared_alpha(name: str) -> float:
     return float(yaml.safe_load((folder / "submission.yaml").read_text())["training"]["alpha"])
 
 
+def declared_steps(name: str, task: str) -> int | None:
+    """The env-step budget a baseline trains `task` with by default: its train module's
+    `STEPS[task]` or `DEFAULT_STEPS` (a baseline whose budget differs per task), else its
+    manifest's `training.env_steps`."""
+    module = baseline_module(name, "train")
+    per_task = getattr(module, "STEPS", {}).get(task, getattr(module, "DEFAULT_STEPS", None))
+    if per_task is not None:
+        return int(per_task)
+    manifest = yaml.safe_load((trainable_baselines()[name] / "submission.yaml").read_text())
+    return int(manifest["training"]["env_steps"])
+
+
 def train_baseline(name: str, task: str, seed: int, *, alpha: float | None = None, steps: int | None = None,
                    out: str | Path | None = None, progress: bool = True) -> Path:
     """One run; `alpha` None: the baseline's declared alpha (0 on the standard track)."""

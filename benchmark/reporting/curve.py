@@ -25,13 +25,12 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from benchmark.contract.registry import get_task
 from benchmark.evaluation.cache import cache_dir
 from benchmark.evaluation.results import write_json_atomic
 from benchmark.evaluation.scorer import score_agent
-from benchmark.training import baseline_module, run_finished, run_jobs, trainable_baselines
+from benchmark.training import baseline_module, declared_steps, run_finished, run_jobs, trainable_baselines
 
 from .staleness import current_fingerprints, fingerprint_text, results_staleness
 
@@ -41,14 +40,6 @@ COLUMNS = ("capability_generalization", "objective_generalization", "heldout_sco
 
 def alpha_folder(work: Path, alpha: float) -> Path:
     return work / f"alpha-{alpha:g}"
-
-
-def env_steps(baseline: str, steps: int | None) -> int:
-    """A run's training budget: `steps`, else the baseline's declared one."""
-    if steps is not None:
-        return int(steps)
-    manifest = yaml.safe_load((trainable_baselines()[baseline] / "submission.yaml").read_text())
-    return int(manifest["training"]["env_steps"])
 
 
 def score_alpha(baseline: str, task: str, alpha: float, seeds: list[int], weights: Path) -> dict:
@@ -88,7 +79,7 @@ def sweep(baseline: str, task: str, alphas: list[float], seeds: list[int], *, st
             write_json_atomic(results_file, results)
         fig = results["tasks"][task]
         row = {"baseline": baseline, "task": task, "alpha": alpha, "seeds": len(seeds),
-               "env_steps": env_steps(baseline, steps)}
+               "env_steps": int(steps) if steps is not None else declared_steps(baseline, task)}
         for name in COLUMNS:
             row[name], row[f"{name}_low"], row[f"{name}_high"] = (fig[name]["value"], fig[name]["ci_low"],
                                                                   fig[name]["ci_high"])
