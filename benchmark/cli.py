@@ -291,6 +291,9 @@ def cmd_render(args) -> int:
     return 0
 
 
+ALL_EPISODES = 4   # per committed replay GIF (--all): the page's GIFs stay a few MB in all
+
+
 def cmd_replay(args) -> int:
     from benchmark.evaluation.replay import OUTCOME_NAMES, ReplayError
     from benchmark.reporting.replays import FORMATS, replay_all, title_of, write_replay
@@ -305,8 +308,9 @@ def cmd_replay(args) -> int:
         if args.submission or args.task or args.out:
             return _fail("--all replays every baseline on every task it covers; "
                          "it takes no SUBMISSION, --task or --out")
-        problems = replay_all(Path(args.root), _submission_folders([str(Path(args.root) / "baselines")]),
-                              args.episodes or 8, warn=warn, sandbox_user=args.sandbox_user)
+        scored = [f for f in _submission_folders([str(Path(args.root) / "baselines")])
+                  if (Path(f) / "results.json").exists()]    # the leaderboard's rows: a baseline not yet scored has none
+        problems = replay_all(Path(args.root), scored, args.episodes or ALL_EPISODES, warn=warn, sandbox_user=args.sandbox_user)
         for line in problems:
             _fail(line)
         return 1 if problems else 0
@@ -492,7 +496,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default=None, metavar="gif|png",
                    help="animated GIF, or a still with the paths drawn (default: from --out's suffix, else gif)")
     p.add_argument("--all", action="store_true",
-                   help="every baseline on the first held-out levels of every task it covers, into docs/replays/")
+                   help="every scored baseline on the first held-out levels of every task it covers, into docs/replays/ "
+                        "(4 episodes each unless --episodes)")
     p.add_argument("--root", default=".", help="repository root, for --all (default: .)")
     p.add_argument("--sandbox-user", default="nobody", metavar="USER",
                    help="unprivileged user the agent runs as when run as root (default: nobody)")

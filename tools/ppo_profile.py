@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         elif model.core is not None:   # with memory the update replays whole columns: 16 envs x 64 steps
             steps = 64
             seq = (cells.reshape(steps, -1, G.SIZE, G.SIZE), clock.reshape(steps, -1), first.reshape(steps, -1))
-            forward = lambda m=model, seq=seq: m.unroll(*seq, m.initial_memory(args.batch // steps))  # noqa: E731
+            forward = lambda m=model, seq=seq: m.unroll(*seq, m.initial_memory(args.batch // steps))[:2]  # noqa: E731
             infer = lambda m=model: m.step(cells[:256], clock[:256], first[:256], m.initial_memory(len(cells[:256])))  # noqa: E731
         else:
             forward, infer = (lambda m=model: m(cells, clock)), (lambda m=model: m(cells[:256], clock[:256]))
