@@ -281,7 +281,9 @@ def html_page(entries: list[Entry], references: dict[str, dict], tasks: dict, fi
     """The HTML page (`page.render_page`) of the same rows as `render`; it links each baseline's
     replay GIFs that `proxybench replay --all` has written under `root` (none missing is linked)."""
     entries = sorted(entries, key=lambda e: (-_h(e.results), e.label))
-    rank = {e.label: str(i + 1) for i, e in enumerate(e for e in entries if ranked(e))}
+    track = lambda e: e.results.get("submission", {}).get("track", "")    # noqa: E731
+    rank = {e.label: str(i + 1) for t in {track(e) for e in entries}       # ranked within each track
+            for i, e in enumerate(e for e in entries if ranked(e) and track(e) == t)}
     rows = []
     for e in entries:
         stale = stale_reasons(e.results, tasks, fingerprints)

@@ -118,7 +118,7 @@ def suite_row(row: dict, rank: str) -> str:
     res = row["results"]
     suite = res.get("suite", {})
     sub = res.get("submission", {})
-    cells = [_cell(rank, rank or ""), _cell(_e(row["label"])), _cell(_e(row["kind"])),
+    cells = [_cell(rank, rank or ""), _cell(_e(row["label"])), _cell(_e(sub.get("method") or "")), _cell(_e(row["kind"])),
              _cell(_e(sub.get("track", ""))), _cell(str(len(sub.get("training_seeds", [])) or "-"),
                                                    str(len(sub.get("training_seeds", []))), True)]
     for _, key in FIGURE_COLUMNS:
@@ -136,7 +136,7 @@ def suite_row(row: dict, rank: str) -> str:
     return _tr(row, cells)
 
 
-SUITE_HEAD = ["#", "agent", "kind", "track", "runs"] + [c for c, _ in FIGURE_COLUMNS] + [
+SUITE_HEAD = ["#", "agent", "method", "kind", "track", "runs"] + [c for c, _ in FIGURE_COLUMNS] + [
     "robust/misgen./incapable", "proxybench", "seed set", "scored", "content hash", "notes"]
 TASK_HEAD = ["agent"] + [c for c, _ in FIGURE_COLUMNS] + ["quadrant", "behaviour (true / proxy / both / neither)",
                                                          "pursues (held-out)", "replay", "notes"]
