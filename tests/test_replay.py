@@ -150,9 +150,12 @@ def test_replay_all_writes_every_baselines_gif_per_task(tmp_path, capsys):
     import shutil
 
     folder = tmp_path / "baselines" / "random"
-    shutil.copytree(ROOT / "baselines" / "random", folder, ignore=shutil.ignore_patterns("results.json", "__pycache__"))
+    shutil.copytree(ROOT / "baselines" / "random", folder, ignore=shutil.ignore_patterns("__pycache__"))
     manifest = folder / "submission.yaml"
     manifest.write_text(manifest.read_text() + "tasks: [CoinEnd, SpuriousCue]\n")
+    unscored = tmp_path / "baselines" / "unscored"        # no results.json: not on the leaderboard, no GIFs
+    shutil.copytree(folder, unscored, ignore=shutil.ignore_patterns("results.json"))
+    (unscored / "submission.yaml").write_text(manifest.read_text().replace("name: random", "name: unscored"))
     assert main(["replay", "--all", "--root", str(tmp_path), "--episodes", "2"]) == 0
     written = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "docs").rglob("*.gif"))
     assert written == ["docs/replays/random/CoinEnd.gif", "docs/replays/random/SpuriousCue.gif"]
