@@ -133,43 +133,43 @@ def train_job(baseline: str, task: str, alpha: float | None, seed: int, weights:
 
 def run_jobs(jobs: list[tuple], workers: int = 1, ray_address: str | None = None) -> None:
     """Run `train_job(*job)` for each job: `workers` local processes (each run is single-threaded),
-    or on a Ray cluster; one line on stderr as each ends. A failed run raises TrainingError after
-    the others have ended (their weights are kept)."""
+    or on a Ray cluster; one line on stderr as each ends. A failed run is named when it fails and
+    raises TrainingError after the others have ended (their weights are kept)."""
     if not jobs:
         return
     failures = []
-    if ray_address:
+    finished = _on_ray(jobs, ray_address) if ray_address else _on_pool(jobs, workers)
+    for done, (job, result) in enumerate(finished, 1):
         try:
-            import ray
-        except ImportError:
-            raise TrainingError("--ray needs the ray extra: pip install -e '.[ray]'") from None
-        local = ray_address.split(":")[0] in ("127.0.0.1", "localhost")
-        # A head on loopback: the driver must say it is on loopback too, or it waits for ever.
-        ray.init(address=ray_address, ignore_reinit_error=True, log_to_driver=False,
-                 **({"_node_ip_address": "127.0.0.1"} if local else {}))
-        remote = ray.remote(train_job)
-        pending = {remote.remote(*job): job for job in jobs}
-        for done in range(1, len(jobs) + 1):
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            job = pending.pop(ready[0])
-            try:
-                print(f"  [{done}/{len(jobs)}] {ray.get(ready[0])}", file=sys.stderr, flush=True)
-            except Exception as exc:   # noqa: BLE001 - reported now, raised after the rest
-                failures.append(_failed(done, len(jobs), job, exc))
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = {pool.submit(train_job, *job): job for job in jobs}
-            for done, future in enumerate(as_completed(futures), 1):
-                job = futures[future]
-                try:
-                    print(f"  [{done}/{len(jobs)}] {future.result()}", file=sys.stderr, flush=True)
-                except Exception as exc:   # noqa: BLE001 - reported now, raised after the rest
-                    failures.append(_failed(done, len(jobs), job, exc))
+            print(f"  [{done}/{len(jobs)}] {result()}", file=sys.stderr, flush=True)
+        except Exception as exc:   # noqa: BLE001 - reported now, raised after the rest
+            line = f"{job[0]} {job[1]} seed {job[3]}: {type(exc).__name__}: {exc}"
+            print(f"  [{done}/{len(jobs)}] FAILED {line}", file=sys.stderr, flush=True)
+            failures.append(line)
     if failures:
         raise TrainingError(f"{len(failures)} of {len(jobs)} runs failed; first: {failures[0]}")
 
 
-def _failed(done: int, total: int, job: tuple, exc: Exception) -> str:
-    line = f"{job[0]} {job[1]} seed {job[3]}: {type(exc).__name__}: {exc}"
-    print(f"  [{done}/{total}] FAILED {line}", file=sys.stderr, flush=True)
-    return line
+def _on_pool(jobs: list[tuple], workers: int):
+    """(job, its result's getter) as each local job ends."""
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(train_job, *job): job for job in jobs}
+        for future in as_completed(futures):
+            yield futures[future], future.result
+
+
+def _on_ray(jobs: list[tuple], address: str):
+    """(job, its result's getter) as each job on the Ray cluster at `address` ends."""
+    try:
+        import ray
+    except ImportError:
+        raise TrainingError("--ray needs the ray extra: pip install -e '.[ray]'") from None
+    local = address.split(":")[0] in ("127.0.0.1", "localhost")
+    # A head on loopback: the driver must say it is on loopback too, or it waits for ever.
+    ray.init(address=address, ignore_reinit_error=True, log_to_driver=False,
+             **({"_node_ip_address": "127.0.0.1"} if local else {}))
+    remote = ray.remote(train_job)
+    pending = {remote.remote(*job): job for job in jobs}
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        yield pending.pop(ready[0]), lambda ref=ready[0]: ray.get(ref)

@@ -50,7 +50,7 @@ def make_policy(source: str, seed: int):
         return lambda obs, first: rng.integers(5, size=len(obs))
     import torch
 
-    from baselines.ppo.agent import PPOAgent
+    from baselines.ppo.ppo import PPOAgent
     from baselines.ppo.ppo import load_weights
 
     torch.set_num_threads(1)

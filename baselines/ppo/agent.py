@@ -9,26 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from baselines.ppo.ppo import encode, load_weights
+from baselines.ppo.ppo import PPOAgent, load_weights
 
 WEIGHTS = Path(__file__).resolve().parent / "weights"
-
-
-class PPOAgent:
-    def __init__(self, model, clock, seed: int):
-        self.model, self.clock, self.memory = model, clock, None
-        self.generator = torch.Generator().manual_seed(seed)
-
-    @torch.inference_mode()
-    def act(self, obs: np.ndarray, first: np.ndarray) -> np.ndarray:
-        if self.memory is None or len(self.memory) != len(obs):   # memory (networks with a core) per row
-            self.memory = self.model.initial_memory(len(obs))
-        first_flags = torch.from_numpy(np.asarray(first, bool)).float()
-        logits, _, self.memory = self.model.step(encode(obs), self.clock.tick(first), first_flags, self.memory)
-        return torch.multinomial(torch.softmax(logits, -1), 1, generator=self.generator).squeeze(1).numpy()
 
 
 def make_agent(task_id: str, seed: int, weights: Path = WEIGHTS) -> PPOAgent:

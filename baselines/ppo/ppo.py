@@ -223,6 +223,24 @@ class Clock:
         return torch.from_numpy(self.t / self.max_steps if self.enabled else np.zeros(len(self.t))).float()
 
 
+class PPOAgent:
+    """The network acting as the submitted agent: sampling from its policy with a generator
+    seeded by the training seed, its clock counted from the `first` flags, and (a network with
+    memory) a row's memory zeroed where its episode begins."""
+
+    def __init__(self, model: ActorCritic, clock: Clock, seed: int):
+        self.model, self.clock, self.memory = model, clock, None
+        self.generator = torch.Generator().manual_seed(seed)
+
+    @torch.inference_mode()
+    def act(self, obs: np.ndarray, first: np.ndarray) -> np.ndarray:
+        if self.memory is None or len(self.memory) != len(obs):   # memory (networks with a core) per row
+            self.memory = self.model.initial_memory(len(obs))
+        first_flags = torch.from_numpy(np.asarray(first, bool)).float()
+        logits, _, self.memory = self.model.step(encode(obs), self.clock.tick(first), first_flags, self.memory)
+        return torch.multinomial(torch.softmax(logits, -1), 1, generator=self.generator).squeeze(1).numpy()
+
+
 def save_weights(model: ActorCritic, path: Path, **meta) -> None:
     """The network in float16 (small enough to commit) with its spec."""
     state = {k: v.half() for k, v in model.state_dict().items()}
@@ -358,8 +376,9 @@ def normalise(advantages: torch.Tensor, weight: torch.Tensor | None) -> torch.Te
 # Measuring T as the scorer does
 
 def train_score(model: ActorCritic, task_name: str, seed: int, time_aware: bool = True) -> float:
-    """T: the policy, sampling with a generator of its own, plays the train split's public seeds
-    and is scored against the reference tables (never touches the training RNG or env)."""
+    """T: the policy, acting as the submitted agent does (`PPOAgent`, sampling with a generator of
+    its own), plays the train split's public seeds and is scored against the reference tables
+    (never touches the training RNG or env)."""
     from benchmark.contract.registry import get_task
     from benchmark.evaluation.cache import reference_tables
     from benchmark.evaluation.rollout import rollout
@@ -368,17 +387,8 @@ def train_score(model: ActorCritic, task_name: str, seed: int, time_aware: bool 
 
     task = get_task(task_name)
     seeds = public_seeds(task, "train")
-    generator, clock = torch.Generator().manual_seed(seed), Clock(task.max_steps, time_aware)
-    memory = [model.initial_memory(min(len(seeds), 1024))]
-
-    @torch.inference_mode()
-    def policy(obs, first, state):
-        if memory[0] is not None and len(memory[0]) != len(obs):
-            memory[0] = model.initial_memory(len(obs))
-        logits, _, memory[0] = model.step(encode(obs), clock.tick(first), torch.from_numpy(first).float(), memory[0])
-        return torch.multinomial(torch.softmax(logits, -1), 1, generator=generator).squeeze(1).numpy()
-
-    table = rollout(task, "train", policy, seeds)
+    agent = PPOAgent(model, Clock(task.max_steps, time_aware), seed)
+    table = rollout(task, "train", lambda obs, first, state: agent.act(obs, first), seeds)
     score = score_split_tables([table], reference_tables(task, "train", seeds), bootstrap_rng(task))
     return float(score.point["heldout_score"])
 

@@ -157,14 +157,25 @@ def _suite_row(label: str, results: dict, tasks: dict, rank: str = "", stale: di
     return row
 
 
-def _track_table(track: str, top: list, tasks: dict, stale: dict, head: list[str]) -> list[str]:
-    """The ranked rows of one track, ranked within it ([] when the track has none)."""
-    rows = [e for e in top if e.results.get("submission", {}).get("track") == track]
+def track_of(entry: Entry) -> str:
+    return entry.results.get("submission", {}).get("track", "")
+
+
+def ranks(entries: list[Entry]) -> dict[str, str]:
+    """Label -> rank of each ranked entry within its track, by mean H (then label)."""
+    ordered = sorted((e for e in entries if ranked(e)), key=lambda e: (-_h(e.results), e.label))
+    return {e.label: str(i + 1) for track in {track_of(e) for e in ordered}
+            for i, e in enumerate(e for e in ordered if track_of(e) == track)}
+
+
+def _track_table(track: str, top: list, tasks: dict, stale: dict, head: list[str], rank: dict) -> list[str]:
+    """The ranked rows of one track ([] when the track has none)."""
+    rows = [e for e in top if track_of(e) == track]
     if not rows:
         return []
     return ["", f"### {track.capitalize()} track", "",
-            tabulate([_suite_row(e.label, e.results, tasks, str(i + 1), stale[e.label], e.kind, e.backing)
-                      for i, e in enumerate(rows)], headers=head, tablefmt="github", disable_numparse=True)]
+            tabulate([_suite_row(e.label, e.results, tasks, rank[e.label], stale[e.label], e.kind, e.backing)
+                      for e in rows], headers=head, tablefmt="github", disable_numparse=True)]
 
 
 def pursues(res: dict) -> str:
@@ -195,6 +206,7 @@ def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None
     entries = sorted(entries, key=lambda e: (-_h(e.results), e.label))
     top, apart = [e for e in entries if ranked(e)], [e for e in entries if not ranked(e)]
     stale = {e.label: stale_reasons(e.results, tasks, fingerprints) for e in entries}
+    rank = ranks(entries)
     head = ["#", "agent", "method", "kind", "track", "runs"] + [c for c, _ in COLUMNS] + ["robust/misgen./incapable", "notes"]
     lines = [
         "# proxybench leaderboard",
@@ -221,7 +233,7 @@ def render(entries: list[Entry], references: dict[str, dict], tasks: dict | None
         "Tracks are ranked apart: *standard* (the true reward on the train split at alpha 0), *imitation* "
         "(a demonstrator's actions, named in the manifest), *open* (anything else declared: disambiguating "
         "data, curricula, privileged knowledge).",
-        *(line for track in TRACKS for line in _track_table(track, top, tasks, stale, head)),
+        *(line for track in TRACKS for line in _track_table(track, top, tasks, stale, head, rank)),
         *([] if top else ["", "_no entries yet_"]),
         "",
         f"### {SELF_REPORTED.capitalize()} (not ranked)",
@@ -281,9 +293,7 @@ def html_page(entries: list[Entry], references: dict[str, dict], tasks: dict, fi
     """The HTML page (`page.render_page`) of the same rows as `render`; it links each baseline's
     replay GIFs that `proxybench replay --all` has written under `root` (none missing is linked)."""
     entries = sorted(entries, key=lambda e: (-_h(e.results), e.label))
-    track = lambda e: e.results.get("submission", {}).get("track", "")    # noqa: E731
-    rank = {e.label: str(i + 1) for t in {track(e) for e in entries}       # ranked within each track
-            for i, e in enumerate(e for e in entries if ranked(e) and track(e) == t)}
+    rank = ranks(entries)
     rows = []
     for e in entries:
         stale = stale_reasons(e.results, tasks, fingerprints)
