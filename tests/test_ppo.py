@@ -3,6 +3,7 @@ agent counts, a short run that must learn, and a resumed run that must end where
 uninterrupted one does."""
 
 import csv
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from baselines.ppo.ppo import ActorCritic, Clock, Config, encode, gae, load_weights, minibatches, train  # noqa: E402
+from baselines.ppo.ppo import (ActorCritic, Clock, Config, RandomNetworkDistillation, encode, gae,  # noqa: E402
+                               load_weights, minibatches, train)
 from benchmark import grid as G  # noqa: E402
 
 SMALL = Config(num_envs=64, num_steps=16, minibatch=256, eval_every=10**9, checkpoint_every=1000)
@@ -69,13 +71,14 @@ def test_a_short_run_learns_the_one_step_task(tmp_path):
     assert not (tmp_path / "checkpoints" / "SpuriousCue-seed0.ckpt").exists()
 
 
-@pytest.mark.parametrize("task", ["CoinEnd", "FollowGuide"])   # memoryless; with memory (a GRU core)
-def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path, task):
-    steps = 64 * 16 * 6
-    whole = train(task, 1, steps=steps, out=tmp_path / "whole", progress=False, config=SMALL)
-    ckpt = train(task, 1, steps=steps, out=tmp_path / "cut", progress=False, config=SMALL, stop_after=3)
+# memoryless; with memory (a GRU core); with an exploration bonus (RND's networks and moments)
+@pytest.mark.parametrize("task, changes", [("CoinEnd", {}), ("FollowGuide", {}), ("KeysChests", {"rnd_coef": 0.1})])
+def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path, task, changes):
+    steps, config = 64 * 16 * 6, dataclasses.replace(SMALL, **changes)
+    whole = train(task, 1, steps=steps, out=tmp_path / "whole", progress=False, config=config)
+    ckpt = train(task, 1, steps=steps, out=tmp_path / "cut", progress=False, config=config, stop_after=3)
     assert ckpt.exists() and not (tmp_path / "cut" / f"{task}-seed1.pt").exists()
-    resumed = train(task, 1, steps=steps, out=tmp_path / "cut", progress=False, config=SMALL)
+    resumed = train(task, 1, steps=steps, out=tmp_path / "cut", progress=False, config=config)
     a, b = (torch.load(p, weights_only=True)["state_dict"] for p in (whole, resumed))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert any(k.startswith("core.") for k in a) == (task == "FollowGuide")
@@ -134,3 +137,19 @@ def test_minibatches_cover_the_rollout_once_per_epoch():
         if recurrent:       # whole columns: each env's 4 steps together, in order
             for indices, columns in batches:
                 assert indices.reshape(4, -1).tolist() == [[t * 8 + c for c in columns.tolist()] for t in range(4)]
+
+
+def test_rnd_pays_for_what_is_rare_and_nothing_on_a_typical_step():
+    torch.manual_seed(0)
+    rnd = RandomNetworkDistillation(dataclasses.replace(SMALL, rnd_coef=1.0, rnd_update_share=1.0))
+    obs = np.zeros((2, G.SIZE, G.SIZE, 3), np.uint8)
+    obs[:, 6, 6] = G.cell("agent", "white")
+    obs[1, 6, 8] = G.cell("key", "yellow")                 # the rare sight
+    common, rare = encode(obs[:1]).repeat(256, 1, 1), encode(obs[1:])
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(100):
+        rnd.learn(common, generator)
+    assert float(rnd.error(rare)) > 10 * float(rnd.error(common[:1]))
+    bonus = rnd.bonus(torch.cat([rnd.error(common), rnd.error(rare)]).reshape(257, 1))
+    assert float(bonus.mean()) == pytest.approx(0.0, abs=1e-5)    # centred: a typical step earns nothing
+    assert float(bonus[-1]) > 5 and float(bonus[0]) < 0
