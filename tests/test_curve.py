@@ -10,7 +10,7 @@ import tempfile
 import pandas as pd
 import pytest
 
-from benchmark.reporting.curve import crossing, sweep
+from benchmark.reporting.curve import crossing, crossing_interval, sweep
 
 TINY = dict(steps=4096)
 
@@ -22,6 +22,8 @@ def test_local_sweep_writes_table_and_plot_and_resumes(tmp_path, capsys):
     assert {"capability_generalization_low", "objective_generalization_high"} <= set(table.columns)
     saved = pd.read_csv(tmp_path / "out" / "objective-planner-CheeseCorner.csv")
     assert len(saved) == 2
+    one_seed = saved["objective_generalization_by_seed"].astype(float)     # one seed: its own is the pooled
+    assert one_seed.round(4).tolist() == saved["objective_generalization"].round(4).tolist()
     assert (tmp_path / "out" / "objective-planner-CheeseCorner.png").read_bytes()[:4] == b"\x89PNG"
     capsys.readouterr()
     again = sweep("objective-planner", "CheeseCorner", [0.0, 0.5], [0], work=tmp_path / "work",
@@ -34,6 +36,17 @@ def test_crossing():
     table = pd.DataFrame({"alpha": [0.0, 0.01, 0.05], "objective_generalization": [0.1, 0.4, 0.7]})
     assert crossing(table) == 0.05
     assert crossing(table, level=0.9) is None
+
+
+def test_crossing_interval_bootstraps_seeds():
+    table = pd.DataFrame({"alpha": [0.0, 0.01, 0.05, 0.1],
+                          "objective_generalization_by_seed": ["0.1 0.1 0.1", "0.2 0.9 0.3", "0.6 0.7 0.8",
+                                                               "0.2 0.3 0.4"]})
+    # alpha 0.01 crosses 0.5 when the 0.9 seed is drawn twice or more (in 7 of 27 resamples);
+    # 0.05 always does, so no replicate goes past it
+    assert crossing_interval(table) == (0.01, 0.05)
+    assert crossing_interval(table, level=0.85) == (0.01, None)      # mostly never
+    assert crossing_interval(table.iloc[:1]) == (None, None)
 
 
 def _free_port() -> int:

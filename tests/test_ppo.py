@@ -11,7 +11,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from baselines.ppo.ppo import (ActorCritic, Clock, Config, RandomNetworkDistillation, encode, gae,  # noqa: E402
+from baselines.ppo.ppo import (ActorCritic, Clock, Config, NovelD, encode, gae,  # noqa: E402
                                load_weights, minibatches, train)
 from benchmark import grid as G  # noqa: E402
 
@@ -71,8 +71,8 @@ def test_a_short_run_learns_the_one_step_task(tmp_path):
     assert not (tmp_path / "checkpoints" / "SpuriousCue-seed0.ckpt").exists()
 
 
-# memoryless; with memory (a GRU core); with an exploration bonus (RND's networks and moments)
-@pytest.mark.parametrize("task, changes", [("CoinEnd", {}), ("FollowGuide", {}), ("KeysChests", {"rnd_coef": 0.1})])
+# memoryless; with memory (a GRU core); with an exploration bonus (NovelD's networks, mean and visits)
+@pytest.mark.parametrize("task, changes", [("CoinEnd", {}), ("FollowGuide", {}), ("KeysChests", {"novelty_coef": 0.1})])
 def test_a_resumed_run_ends_with_the_weights_of_an_uninterrupted_one(tmp_path, task, changes):
     steps, config = 64 * 16 * 6, dataclasses.replace(SMALL, **changes)
     whole = train(task, 1, steps=steps, out=tmp_path / "whole", progress=False, config=config)
@@ -139,17 +139,23 @@ def test_minibatches_cover_the_rollout_once_per_epoch():
                 assert indices.reshape(4, -1).tolist() == [[t * 8 + c for c in columns.tolist()] for t in range(4)]
 
 
-def test_rnd_pays_for_what_is_rare_and_nothing_on_a_typical_step():
+def test_noveld_pays_once_an_episode_for_crossing_into_what_is_rare():
     torch.manual_seed(0)
-    rnd = RandomNetworkDistillation(dataclasses.replace(SMALL, rnd_coef=1.0, rnd_update_share=1.0))
+    novelty = NovelD(dataclasses.replace(SMALL, novelty_coef=1.0, novelty_update_share=1.0), envs=1, steps=4)
     obs = np.zeros((2, G.SIZE, G.SIZE, 3), np.uint8)
     obs[:, 6, 6] = G.cell("agent", "white")
     obs[1, 6, 8] = G.cell("key", "yellow")                 # the rare sight
-    common, rare = encode(obs[:1]).repeat(256, 1, 1), encode(obs[1:])
+    common, rare = encode(obs[:1]), encode(obs[1:])
     generator = torch.Generator().manual_seed(0)
     for _ in range(100):
-        rnd.learn(common, generator)
-    assert float(rnd.error(rare)) > 10 * float(rnd.error(common[:1]))
-    bonus = rnd.bonus(torch.cat([rnd.error(common), rnd.error(rare)]).reshape(257, 1))
-    assert float(bonus.mean()) == pytest.approx(0.0, abs=1e-5)    # centred: a typical step earns nothing
-    assert float(bonus[-1]) > 5 and float(bonus[0]) < 0
+        novelty.learn(common.repeat(256, 1, 1), generator)
+    assert float(novelty.error(rare)) > 10 * float(novelty.error(common))
+    no, yes = np.array([False]), np.array([True])
+    novelty.observe(0, common, rare, rare, no)       # into the rare sight: paid
+    novelty.observe(1, rare, common, common, no)     # back to the common one: less novel, not paid
+    novelty.observe(2, common, rare, rare, no)       # the rare sight again, same episode: not paid
+    novelty.observe(3, common, rare, common, yes)    # the episode ends; a new one starts on `common`
+    assert novelty.first[:, 0].tolist() == [1, 1, 0, 0]
+    bonus = novelty.bonus()[:, 0]
+    assert float(bonus[0]) > 1 and float(bonus[1]) == 0 and float(bonus[2]) == 0
+    assert novelty.seen[0] == {int((common.reshape(-1).long() * novelty.code).sum())}   # the new episode's view

@@ -85,8 +85,8 @@ class Config:
     sil_batches: int = 4         # self-imitation minibatches (of `minibatch`) after each PPO update
     sil_capacity: int = 65_536   # steps kept for self-imitation (the latest ones with a positive return)
     sil_value_coef: float = 0.01
-    rnd_coef: float = 0.0        # > 0: an exploration bonus by random network distillation (Burda et al. 2019)
-    rnd_update_share: float = 0.25   # share of each minibatch the RND predictor learns from
+    novelty_coef: float = 0.0    # > 0: an exploration bonus, NovelD (Zhang et al. 2021), this weight
+    novelty_update_share: float = 0.25   # share of each minibatch its RND predictor learns from
 
 
 CONFIG = Config()
@@ -341,49 +341,66 @@ class SelfImitation:
 
 
 # ---------------------------------------------------------------------------------------------
-# Exploration by random network distillation (off unless Config.rnd_coef > 0)
+# Exploration by novelty difference (off unless Config.novelty_coef > 0)
 
-class RandomNetworkDistillation:
-    """RND (Burda et al. 2019): a fixed, randomly initialised network embeds each observation and
-    a predictor learns to match it on the observations the agent meets. The predictor's error is
-    high where the agent has rarely been (a key held, a chest opened, while those are rare) and
-    is paid as a bonus on the step that reaches that observation:
+class NovelD:
+    """Exploration by novelty difference (NovelD; Zhang et al. 2021), measured by random network
+    distillation (RND; Burda et al. 2019).
 
-        reward + rnd_coef * (error - mean) / std,   mean, std: running, over all errors so far
+    RND: a fixed, randomly initialised network embeds each observation, and a predictor learns to
+    match it on the observations the agent meets; the predictor's error n(s) stays high where the
+    agent has rarely been (a key held, a chest opened, while those are rare). In procedurally
+    generated levels every maze is new, so n alone would mostly pay for the maze. NovelD pays for
+    crossing into novelty instead, and once per episode per observation:
 
-    Centred, so a typical step earns nothing and a time-aware agent is not paid for making its
-    episodes longer; episodic, in the same return as the task's reward (one value head), so PPO
-    itself is unchanged. The bonus fades as the predictor learns what the agent keeps seeing."""
+        bonus(s -> s') = novelty_coef * max(n(s') - 0.5 n(s), 0) * [s' first seen in this episode]
 
-    def __init__(self, config: Config):
+    with n divided by the running mean of all errors so far (a typical observation has n near 1).
+    The bonus is added to the task's reward (one return, one value head), so PPO itself is
+    unchanged; the predictor learns from a share of each minibatch."""
+
+    def __init__(self, config: Config, envs: int, steps: int):
         self.config = config
         self.target = nn.Sequential(Encoder("e8-c16s2-f128"), nn.Linear(128, 64)).requires_grad_(False)
         self.predictor = nn.Sequential(Encoder("e8-c16s2-f128"), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 64))
         self.optimizer = torch.optim.Adam(self.predictor.parameters(), lr=config.lr, eps=1e-5)
-        self.count, self.mean, self.var = 0, 0.0, 1.0
+        self.count, self.mean = 0, 0.0
+        self.code = torch.randint(-2 ** 62, 2 ** 62, (S * S,))      # a fixed hash of an encoded view
+        self.seen = [set() for _ in range(envs)]                    # this episode's views, per level
+        self.before, self.reached, self.first = (torch.zeros((steps, envs)) for _ in range(3))
 
     def _embed(self, net, cells):
-        encoder, head = net[0], net[1:]
-        return head(encoder(cells, torch.zeros(len(cells))))
+        return net[1:](net[0](cells, torch.zeros(len(cells))))
 
     def error(self, cells: torch.Tensor) -> torch.Tensor:
-        """(B,) the predictor's squared error on these encoded observations."""
+        """(B,) the predictor's squared error on these encoded views."""
         with torch.inference_mode():
             return ((self._embed(self.predictor, cells) - self._embed(self.target, cells)) ** 2).mean(-1)
 
-    def bonus(self, errors: torch.Tensor) -> torch.Tensor:
-        """A rollout's errors (T, B) -> its bonuses, after folding them into the running moments."""
-        n, mean, var = errors.numel(), float(errors.mean()), float(errors.var(unbiased=False))
-        total = self.count + n
-        delta = mean - self.mean
-        self.var = (self.var * self.count + var * n + delta ** 2 * self.count * n / total) / total
-        self.mean, self.count = self.mean + delta * n / total, total
-        return self.config.rnd_coef * (errors - self.mean) / (self.var ** 0.5 + 1e-8)
+    def observe(self, t: int, before, reached, after, done: np.ndarray) -> None:
+        """Step t of the rollout: each level's view before it, the view it reached (an ended
+        episode's last), the view the level goes on from (a new episode's first where `done`)."""
+        errors = self.error(torch.cat([before, reached]))
+        self.before[t], self.reached[t] = errors[:len(before)], errors[len(before):]
+        hashes = (reached.reshape(len(reached), -1).long() * self.code).sum(1).tolist()
+        for row, h in enumerate(hashes):
+            self.first[t, row] = h not in self.seen[row]
+            self.seen[row].add(h)
+        for row in np.flatnonzero(done).tolist():
+            self.seen[row] = {int((after[row].reshape(-1).long() * self.code).sum())}
+
+    def bonus(self) -> torch.Tensor:
+        """The rollout's bonuses (T, B), after folding its errors into the running mean."""
+        n = self.reached.numel()
+        self.mean += (float(self.reached.mean()) - self.mean) * n / (self.count + n)
+        self.count += n
+        gain = (self.reached - 0.5 * self.before) / (self.mean + 1e-8)
+        return self.config.novelty_coef * gain.clamp(min=0) * self.first
 
     def learn(self, cells: torch.Tensor, generator) -> None:
-        """One predictor step on a share of a minibatch's observations (the share keeps the bonus
-        from vanishing faster than the policy can use it)."""
-        keep = torch.rand(len(cells), generator=generator) < self.config.rnd_update_share
+        """One predictor step on a share of a minibatch's views (the share keeps novelty from
+        fading faster than the policy can use it)."""
+        keep = torch.rand(len(cells), generator=generator) < self.config.novelty_update_share
         if not keep.any():
             return
         seen = cells[keep]
@@ -490,7 +507,7 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
         generator.set_state(state["generator"])
         envs, x, first_update = pickle.loads(state["envs"]), state["x"], state["update"] + 1
         levels = envs.level_source if levels is not None else None   # the level choice as it was
-        memory, sil, rnd = state["memory"], state["sil"], state.get("rnd")
+        memory, sil, novelty = state["memory"], state["sil"], state.get("novelty")
         ep_len, wall_before, next_eval = state["ep_len"], state["wall_s"], state["next_eval"]
         rows = list(csv.DictReader(io.StringIO(state["curve"])))
     else:
@@ -501,7 +518,7 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
                                                                  config.eval_every, [])
         memory = model.initial_memory(B)                     # None for a memoryless network
         sil = SelfImitation(config, B, get_task(task).max_steps) if config.sil_coef > 0 else None
-        rnd = RandomNetworkDistillation(config) if config.rnd_coef > 0 else None
+        novelty = NovelD(config, B, T) if config.novelty_coef > 0 else None
     if sil is not None and model.core is not None:
         raise ValueError(f"{task}: self-imitation replays single steps; a network with memory needs sequences")
     if sil is not None and levels is not None:
@@ -511,7 +528,6 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
     buf_a = torch.zeros((T, B), dtype=torch.long)
     buf_logp, buf_v, buf_r, buf_done, buf_clock, buf_first = (torch.zeros((T, B)) for _ in range(6))
     buf_weight, buf_return = torch.zeros((T, B)), torch.zeros((T, B))     # for `levels` only
-    buf_novelty = torch.zeros((T, B))                                      # for `rnd` only
     max_steps = get_task(task).max_steps
     start = time.time()
     bar = tqdm(total=updates * batch, initial=(first_update - 1) * batch, desc=f"ppo {task} seed {seed}",
@@ -547,9 +563,9 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
             if sil is not None:
                 sil.record(ep_len, buf_x[t], clock, action, buf_r[t])
             x = encode(obs)
-            if rnd is not None:   # the novelty of what this step reached (an ended episode's last view)
+            if novelty is not None:   # what this step reached: an ended episode's last view
                 reached = encode(np.where(done[:, None, None, None], info["final_obs"], obs)) if done.any() else x
-                buf_novelty[t] = rnd.error(reached)
+                novelty.observe(t, buf_x[t], reached, x, done)
             ep_len += 1
             if done.any():
                 ended = np.flatnonzero(done)
@@ -564,8 +580,8 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
         with torch.inference_mode():
             next_value = model.step(x, torch.from_numpy(ep_len / max_steps * config.time_aware).float(),
                                     torch.from_numpy(ep_len == 0).float(), memory)[1]
-        if rnd is not None:
-            buf_r += rnd.bonus(buf_novelty)
+        if novelty is not None:
+            buf_r += novelty.bonus()
         advantages, targets = gae(buf_r, buf_v, buf_done, next_value, config.gamma, config.gae_lambda)
         if levels is not None:
             levels.update(buf_done.numpy(), buf_return.numpy(), advantages.numpy())
@@ -598,8 +614,8 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
                 loss.backward()
                 nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
                 optimizer.step()
-                if rnd is not None:
-                    rnd.learn(fx[mb] if columns is None else buf_x[:, columns].reshape(-1, S, S), generator)
+                if novelty is not None:
+                    novelty.learn(fx[mb] if columns is None else buf_x[:, columns].reshape(-1, S, S), generator)
                 with torch.no_grad():
                     kls.append(average((ratio - 1) - log_ratio, weight).item())
                 entropies.append(entropy.item())
@@ -629,7 +645,7 @@ def train(task: str, seed: int, alpha: float = 0.0, steps: int | None = None, ou
             ckpt_path.parent.mkdir(parents=True, exist_ok=True)
             state = {"run": run_key(task, seed, alpha, steps, config, net, levels), "model": model.state_dict(),
                      "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
-                     "envs": pickle.dumps(envs), "x": x, "memory": memory, "sil": sil, "rnd": rnd, "update": update, "ep_len": ep_len,
+                     "envs": pickle.dumps(envs), "x": x, "memory": memory, "sil": sil, "novelty": novelty, "update": update, "ep_len": ep_len,
                      "wall_s": wall,
                      "next_eval": next_eval, "curve": curve_text(rows)}
             tmp = ckpt_path.with_suffix(".tmp")

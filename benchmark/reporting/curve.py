@@ -14,7 +14,9 @@ Jobs run in parallel on the local cores by default (a process pool), or on a Ray
 `--ray ADDRESS` (the `ray` extra). Output: `--out` (default docs/curves) gets
 `<baseline>-<task>.csv` (one row per alpha: the training budget, CG, OG, held-out score and T
 with intervals, and the task's fingerprint, which `proxybench leaderboard --check` compares with
-the current one) and a `.png` plot of CG and OG against alpha.
+the current one) and a `.png` plot of CG and OG against alpha. The table also holds each training
+seed's own CG and OG (`..._by_seed`, the seed scored alone), from which `crossing_interval`
+bootstraps where OG crosses a level.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from benchmark.contract.registry import get_task
@@ -36,6 +39,7 @@ from .staleness import current_fingerprints, fingerprint_text, results_staleness
 
 DEFAULT_ALPHAS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)
 COLUMNS = ("capability_generalization", "objective_generalization", "heldout_score", "train_score")
+BY_SEED = ("capability_generalization", "objective_generalization")   # also kept per training seed
 
 
 def alpha_folder(work: Path, alpha: float) -> Path:
@@ -47,6 +51,15 @@ def score_alpha(baseline: str, task: str, alpha: float, seeds: list[int], weight
     agent = baseline_module(baseline, "agent")
     return score_agent(lambda task_name, seed: agent.make_agent(task_name, seed, weights=weights), [task],
                        seeds, progress=False, name=f"{baseline}-alpha-{alpha:g}", track="open")
+
+
+def score_each_seed(baseline: str, task: str, alpha: float, seeds: list[int], weights: Path) -> dict:
+    """{seed: {figure: value}} for BY_SEED, each training seed's run scored alone."""
+    out = {}
+    for seed in seeds:
+        fig = score_alpha(baseline, task, alpha, [seed], weights)["tasks"][task]
+        out[str(seed)] = {name: fig[name]["value"] for name in BY_SEED}
+    return out
 
 
 def sweep(baseline: str, task: str, alphas: list[float], seeds: list[int], *, steps: int | None = None,
@@ -77,12 +90,19 @@ def sweep(baseline: str, task: str, alphas: list[float], seeds: list[int], *, st
             print(f"  scoring alpha {alpha:g}", file=sys.stderr)
             results = score_alpha(baseline, task, alpha, seeds, folder / "weights")
             write_json_atomic(results_file, results)
+        seeds_file = folder / "results-by-seed.json"
+        by_seed = json.loads(seeds_file.read_text()) if fresh and seeds_file.exists() else {}
+        if sorted(by_seed) != sorted(str(s) for s in seeds):
+            by_seed = score_each_seed(baseline, task, alpha, seeds, folder / "weights")
+            write_json_atomic(seeds_file, by_seed)
         fig = results["tasks"][task]
         row = {"baseline": baseline, "task": task, "alpha": alpha, "seeds": len(seeds),
                "env_steps": int(steps) if steps is not None else declared_steps(baseline, task)}
         for name in COLUMNS:
             row[name], row[f"{name}_low"], row[f"{name}_high"] = (fig[name]["value"], fig[name]["ci_low"],
                                                                   fig[name]["ci_high"])
+        for name in BY_SEED:
+            row[f"{name}_by_seed"] = " ".join(f"{by_seed[str(s)][name]:.4f}" for s in seeds)
         row["quadrant"] = fig["quadrant"]
         row["fingerprint"] = fingerprint_text(fig["fingerprint"])
         rows.append(row)
@@ -127,3 +147,20 @@ def crossing(table: pd.DataFrame, figure: str = "objective_generalization", leve
     """The smallest alpha whose point estimate reaches `level` (None if none does)."""
     hit = table[table[figure].astype(float) >= level]
     return None if hit.empty else float(hit["alpha"].min())
+
+
+def crossing_interval(table: pd.DataFrame, figure: str = "objective_generalization", level: float = 0.5,
+                      n_boot: int = 2000, seed: int = 0) -> tuple[float | None, float | None]:
+    """A 95% interval for `crossing`, bootstrapping training seeds: each replicate resamples every
+    alpha's seeds with replacement (alphas apart: their runs are separate), takes the mean of the
+    resampled seeds' own figures, and finds its smallest alpha reaching `level`. Bounds are alphas
+    of the table; None for a bound past the largest alpha (the replicate never crosses)."""
+    table = table.sort_values("alpha")
+    per_seed = [np.array(str(v).split(), float) for v in table[f"{figure}_by_seed"]]
+    rng = np.random.default_rng(seed)
+    means = np.stack([rng.choice(v, size=(n_boot, len(v))).mean(1) for v in per_seed], 1)   # (n_boot, alphas)
+    hit = means >= level
+    index = np.where(hit.any(1), hit.argmax(1), len(per_seed))                # len(...) = never
+    lo, hi = (int(np.percentile(index, q, method="nearest")) for q in (2.5, 97.5))
+    alphas = table["alpha"].astype(float).tolist() + [None]
+    return alphas[lo], alphas[hi]
