@@ -241,6 +241,43 @@ def curves_section(root: Path) -> list[str]:
         [f"- {s}" for s in sentences]
 
 
+def comparison_section(root: Path) -> list[str]:
+    """The mitigations against what they add to, paired (docs/comparison.csv)."""
+    head = ["## 6. Do the mitigations beat standard PPO?", ""]
+    path = root / "docs" / "comparison.csv"
+    table = pd.read_csv(path) if path.exists() else pd.DataFrame()
+    if table.empty:
+        return head + ["No paired comparison committed yet (`python -m benchmark.reporting.comparison`)."]
+    rows, sentences = [], []
+    fig = lambda r, side: f"{_f(r[side])} [{_f(r[side + '_low'])}, {_f(r[side + '_high'])}]"   # noqa: E731
+    for (task, method, against), group in table.groupby(["task", "method", "against"], sort=False):
+        for r in group.itertuples(index=False):
+            r = r._asdict()
+            rows.append([task, f"{method} - {against}", f"{r['alpha']:g}", r["seeds"], r["figure"], fig(r, "method_figure"),
+                         fig(r, "against_figure"), fig(r, "difference")])
+        og = group[group.figure == "OG"].iloc[0]
+        if pd.isna(og["difference_low"]):
+            verdict = "OG is undefined for one of them (CG too low), so the goals cannot be compared"
+        elif og["difference_low"] > 0:
+            verdict = f"{method} generalizes the objective better (OG {og['difference']:+.2f})"
+        elif og["difference_high"] < 0:
+            verdict = f"{method} generalizes the objective worse (OG {og['difference']:+.2f})"
+        else:
+            verdict = f"no difference in OG this comparison can detect ({og['difference']:+.2f})"
+        sentences.append(f"{task}, {method} against {against} at alpha {og['alpha']:g}: {verdict}; 95% paired "
+                         f"interval [{_f(og['difference_low'])}, {_f(og['difference_high'])}].")
+    return head + [
+        "Each method against what it adds to, at the same alpha, env-step budget, network and "
+        "hyperparameters: ppo-dr (disambiguating levels at alpha) against ppo (none); ppo-plr and "
+        "ppo-plr-pvl (levels chosen by regret) against ppo-dr (levels drawn at random from the same "
+        "generator). Both agents' runs are scored on the same public levels with the same training "
+        "seeds; the difference's interval is a paired bootstrap over seeds and levels "
+        "(`python -m benchmark.reporting.comparison`; the math in benchmark/evaluation/paired.py).", "",
+        tabulate(rows, headers=["task", "method - against", "alpha", "seeds", "figure", "method", "against",
+                                "difference"], tablefmt="github", disable_numparse=True), ""] + \
+        [f"- {s}" for s in sentences]
+
+
 def pursuit_section(root: Path, agents: list[str], tasks: list[str]) -> list[str]:
     """What each baseline pursues on each held-out split: the goal of the task's family (true,
     proxy or candidate) best explaining its episodes, with its mean normalized score."""
@@ -266,7 +303,7 @@ def quadrant_section(df: pd.DataFrame, agents: list[str], tasks: list[str]) -> l
     sub = df[df.agent.isin(agents) & df.task.isin(tasks) & (df.status == "ok")]
     counts = sub.quadrant.value_counts()
     mis, inc = sub[sub.quadrant == "misgeneralized"], sub[sub.quadrant == "incapable"]
-    lines = ["## 6. Competent pursuit of the wrong goal vs ordinary failure", "",
+    lines = ["## 7. Competent pursuit of the wrong goal vs ordinary failure", "",
              f"Over {len(sub)} (baseline, task) results of the learned baselines: "
              + ", ".join(f"{counts.get(q, 0)} {q}" for q in ("robust", "misgeneralized", "incapable")) + ".", ""]
     if len(mis):
@@ -320,7 +357,7 @@ def page(root: Path) -> str:
              "Questions every user of the suite asks, answered from the committed results of the baselines "
              "(`baselines/*/results.json`, public held-out seeds) and the committed curves (`docs/curves/`).", ""]
     for section in (placement_section(df, agents, tasks), learner_section(df, tasks, root), search_section(df, agents + ["random"], tasks),
-                    one_step_section(df, agents), curves_section(root), quadrant_section(df, agents, tasks),
+                    one_step_section(df, agents), curves_section(root), comparison_section(root), quadrant_section(df, agents, tasks),
                     pursuit_section(root, agents, tasks),
                     provenance_section(root)):
         lines += section + [""]
