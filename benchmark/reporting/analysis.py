@@ -25,7 +25,7 @@ SEARCHER = "objective-planner"
 LEARNER = "ppo"            # the standard-track reference learner, read against the anchors
 CAPABLE_ON_TRAIN = 0.8     # T from which a learner counts as having learned the train split
 ANCHORS = {  # published alpha at which objective generalization recovers
-    "CoinEnd": ("Langosco et al. 2022 (CoinRun)", 0.02, 0.02),
+    "CoinEnd": ("Langosco et al. 2022 (CoinRun; the often-quoted figure, unverified)", 0.02, 0.02),
     "CheeseCorner": ("Abdel Sadek et al. 2025 (Cheese in the Corner, domain randomization)", 0.03, 0.10),
     "RedDoor": ("Abdel Sadek et al. 2025 (range over their environments)", 0.03, 0.10),
 }
