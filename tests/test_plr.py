@@ -291,7 +291,9 @@ def test_the_mitigation_manifests_declare_track_method_alpha_and_privilege():
         assert m.track == "open" and m.method and m.alpha == dr.ALPHA
         assert m.env_steps == ppo_manifest.env_steps and m.seeds == ppo_manifest.seeds
         assert ("not yet chosen" in m.method) == (not dr.ALPHA_CHOSEN)
-        assert not (ROOT / "baselines" / folder / "weights").exists()   # no runs committed yet
+        weights = ROOT / "baselines" / folder / "weights"            # the runs of the tasks it covers
+        made = sorted(p.name for p in weights.glob("*.pt")) if weights.exists() else []
+        assert made == sorted(f"{t}-seed{s}.pt" for t in m.tasks for s in m.seeds)
     assert manifests["ppo_plr"].privileged and "true-oracle" in manifests["ppo_plr"].privileged[0]
     assert not manifests["ppo_plr_pvl"].privileged and not manifests["ppo_dr"].privileged
     raw = yaml.safe_load((ROOT / "baselines" / "ppo_dr" / "submission.yaml").read_text())

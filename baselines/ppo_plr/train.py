@@ -5,7 +5,7 @@ true-oracle's return on each level (exact regret, privileged). ppo-plr-pvl is th
 positive value loss for regret (`regret="pvl"`).
 
 The curriculum plays the train split's alpha-mixed generator at ppo-dr's declared alpha (ALPHA in
-baselines/ppo_dr/train.py: not yet chosen, so no run is made at it yet); `--alpha A` trains at
+baselines/ppo_dr/train.py, 0.003); `--alpha A` trains at
 another alpha (a PLR curve). Every env step counts against the budget, the steps played on new
 levels only to score them included; the oracle's own rollouts (G*) are not agent steps and are not
 counted (they are the privileged knowledge the manifest declares).
