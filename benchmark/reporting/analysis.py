@@ -264,7 +264,12 @@ def comparison_section(root: Path) -> list[str]:
             verdict = f"{method} generalizes the objective worse (OG {og['difference']:+.2f})"
         else:
             verdict = f"no difference in OG this comparison can detect ({og['difference']:+.2f})"
-        sentences.append(f"{task}, {method} against {against} at alpha {og['alpha']:g}: {verdict}; 95% paired "
+        if method.startswith("ppo-plr") and against == "ppo-dr" and not pd.isna(og["difference_low"]):
+            verdict += ("; as Abdel Sadek et al. 2025 found, a regret-based curriculum mitigates where domain "
+                        "randomization at the same alpha does not" if og["difference_low"] > 0 else
+                        "; Abdel Sadek et al. 2025 found regret-based curricula to mitigate where domain "
+                        "randomization at the same alpha does not, which this comparison does not show")
+        sentences.append(f"{task}, {method} (alpha {og['alpha']:g}) against {against}: {verdict}; 95% paired "
                          f"interval [{_f(og['difference_low'])}, {_f(og['difference_high'])}].")
     return head + [
         "Each method against what it adds to, at the same alpha, env-step budget, network and "
@@ -273,7 +278,7 @@ def comparison_section(root: Path) -> list[str]:
         "generator). Both agents' runs are scored on the same public levels with the same training "
         "seeds; the difference's interval is a paired bootstrap over seeds and levels "
         "(`python -m benchmark.reporting.comparison`; the math in benchmark/evaluation/paired.py).", "",
-        tabulate(rows, headers=["task", "method - against", "alpha", "seeds", "figure", "method", "against",
+        tabulate(rows, headers=["task", "method - against", "method's alpha", "seeds", "figure", "method", "against",
                                 "difference"], tablefmt="github", disable_numparse=True), ""] + \
         [f"- {s}" for s in sentences]
 
