@@ -219,8 +219,16 @@ def curves_section(root: Path) -> list[str]:
                             "anchor's premise rather than its threshold.")
             else:
                 verdict += f"; {source} found {span}: this disagrees."
-        if incapable:
-            train = table["train_score"]
+        train = table["train_score"]
+        if incapable and train.min() >= CAPABLE_ON_TRAIN:
+            if source and cross is not None and cross > table.alpha.min():
+                verdict += (f" The crossing is {'consistent with' if lo * 0.5 <= cross <= hi * 2 else 'unlike'} "
+                            "the anchor's.")
+            verdict += (f" It learns the train split (T {_f(train.min())}-{_f(train.max())}) but is incapable "
+                        f"on held-out levels (CG < 0.5) at {weak} of {len(table)} alphas: OG rests on the "
+                        "held-out episodes where it pursues some goal, so read the comparison with the anchor "
+                        "with that caution.")
+        elif incapable:
             verdict += (f" It is incapable (CG < 0.5) at {weak} of {len(table)} alphas, with train score T "
                         f"{_f(train.min())}-{_f(train.max())} after {steps} steps a run: at this budget the curve "
                         "says more about whether the agent learns the task than about which goal it learns, "
