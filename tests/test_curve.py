@@ -47,6 +47,8 @@ def test_crossing_interval_bootstraps_seeds():
     assert crossing_interval(table) == (0.01, 0.05)
     assert crossing_interval(table, level=0.85) == (0.01, None)      # mostly never
     assert crossing_interval(table.iloc[:1]) == (None, None)
+    undefined = table.assign(objective_generalization_by_seed=["nan nan nan"] + list(table.iloc[1:, 1]))
+    assert crossing_interval(undefined) == (0.01, 0.05)               # an undefined OG never crosses
 
 
 def _free_port() -> int:

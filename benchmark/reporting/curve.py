@@ -102,7 +102,8 @@ def sweep(baseline: str, task: str, alphas: list[float], seeds: list[int], *, st
             row[name], row[f"{name}_low"], row[f"{name}_high"] = (fig[name]["value"], fig[name]["ci_low"],
                                                                   fig[name]["ci_high"])
         for name in BY_SEED:
-            row[f"{name}_by_seed"] = " ".join(f"{by_seed[str(s)][name]:.4f}" for s in seeds)
+            row[f"{name}_by_seed"] = " ".join("nan" if (v := by_seed[str(s)][name]) is None else f"{v:.4f}"
+                                             for s in seeds)      # None: OG undefined (CG too low)
         row["quadrant"] = fig["quadrant"]
         row["fingerprint"] = fingerprint_text(fig["fingerprint"])
         rows.append(row)
@@ -153,7 +154,8 @@ def crossing_interval(table: pd.DataFrame, figure: str = "objective_generalizati
                       n_boot: int = 2000, seed: int = 0) -> tuple[float | None, float | None]:
     """A 95% interval for `crossing`, bootstrapping training seeds: each replicate resamples every
     alpha's seeds with replacement (alphas apart: their runs are separate), takes the mean of the
-    resampled seeds' own figures, and finds its smallest alpha reaching `level`. Bounds are alphas
+    resampled seeds' own figures, and finds its smallest alpha reaching `level` (a mean over a
+    seed whose figure is undefined, nan, does not reach it). Bounds are alphas
     of the table; None for a bound past the largest alpha (the replicate never crosses)."""
     table = table.sort_values("alpha")
     per_seed = [np.array(str(v).split(), float) for v in table[f"{figure}_by_seed"]]
