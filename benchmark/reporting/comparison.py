@@ -67,13 +67,14 @@ def compare(tasks: list[str], pairs=PAIRS) -> pd.DataFrame:
                 continue
             print(f"{method} against {against} on {task}: scoring both", file=sys.stderr)
             figures = paired_difference(split_scores(method, task, seeds), split_scores(against, task, seeds))
+            fingerprint = fingerprint_text(task_fingerprint(get_task(task)))   # once: it replays references
             for short in COMPARED:
                 row = {"task": task, "method": method, "against": against, "alpha": alpha, "seeds": len(seeds),
                        "figure": short}
                 for side, key in (("method_figure", "a"), ("against_figure", "b"), ("difference", "difference")):
                     fig = figures[short][key]
                     row[side], row[f"{side}_low"], row[f"{side}_high"] = fig["value"], fig["ci_low"], fig["ci_high"]
-                row["fingerprint"] = fingerprint_text(task_fingerprint(get_task(task)))
+                row["fingerprint"] = fingerprint
                 rows.append(row)
     return pd.DataFrame(rows)
 
