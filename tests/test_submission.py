@@ -89,6 +89,24 @@ def test_content_hash_ignores_results_and_tracks_code(tmp_path):
     assert content_hash(tmp_path) != h
 
 
+def test_content_hash_covers_the_baselines_code_it_imports(tmp_path, monkeypatch):
+    # a fake installed `baselines` package: agent -> shared.agent -> nets, and an unused module
+    root = tmp_path / "site" / "baselines"
+    (root / "shared").mkdir(parents=True)
+    (root / "__init__.py").write_text("")
+    (root / "nets.py").write_text("WIDTH = 8\n")
+    (root / "unused.py").write_text("X = 1\n")
+    (root / "shared" / "agent.py").write_text("from baselines import nets\n")
+    monkeypatch.setattr("benchmark.submission.manifest.baselines_root", lambda: root)
+    (tmp_path / "sub").mkdir()
+    folder = write(tmp_path / "sub", agent="from baselines.shared.agent import make_agent\n")
+    h = content_hash(folder)
+    (root / "unused.py").write_text("X = 2\n")
+    assert content_hash(folder) == h
+    (root / "nets.py").write_text("WIDTH = 16\n")      # two imports away: what the agent runs changed
+    assert content_hash(folder) != h
+
+
 def test_a_manifest_may_cover_part_of_the_suite(tmp_path):
     from benchmark.cli import main
 

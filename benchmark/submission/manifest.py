@@ -20,6 +20,7 @@ task's short name (e.g. "RedDoor"); the agent is never told the split.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
 import re
@@ -196,14 +197,66 @@ def load_agent_factory(manifest: Manifest) -> Callable:
 
 
 def content_hash(folder: str | Path) -> str:
-    """SHA-256 over the submission's files (relative path and bytes); results, caches and training
-    checkpoints (a `checkpoints/` folder: transient state of a run in progress) excluded."""
+    """SHA-256 over the submission's files (relative path and bytes), results, caches and training
+    checkpoints (a `checkpoints/` folder: transient state of a run in progress) excluded; then over
+    the source of every module of the installed `baselines` package that the folder's code imports,
+    directly or through another such module (ppo-dr acts through baselines/ppo/agent.py, ppo
+    through baselines/nets.py): code the agent runs counts as its content wherever it lives."""
     folder = Path(folder)
     digest = hashlib.sha256()
+    sources = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder).as_posix()
         parts = rel.split("/")
         if rel == RESULTS or "__pycache__" in parts or "checkpoints" in parts or rel.endswith(".tmp"):
             continue
         digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+        if path.suffix == ".py":
+            sources.append(path)
+    for module, path in sorted(_imported_baseline_modules(sources).items()):
+        if path.resolve().parent != folder.resolve() and folder.resolve() not in path.resolve().parents:
+            digest.update(b"import:" + module.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+def baselines_root() -> Path | None:
+    """The installed `baselines` package's folder (found, not imported), or None."""
+    spec = importlib.util.find_spec("baselines")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _imported_baseline_modules(sources: list[Path]) -> dict[str, Path]:
+    """{module name: file} of the `baselines` modules these files import, transitively. Read with
+    `ast`, nothing is executed; a file that does not parse imports nothing (scoring says why)."""
+    root = baselines_root()
+    if root is None:
+        return {}
+    found: dict[str, Path] = {}
+    todo = list(sources)
+    while todo:
+        try:
+            tree = ast.parse(todo.pop().read_bytes())
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                # `from baselines import nets` names a module; `from baselines.ppo.ppo import train` a name
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            for name in names:
+                parts = name.split(".")
+                if parts[0] != "baselines":
+                    continue
+                for depth in range(1, len(parts) + 1):   # each package on the way is imported too
+                    module = ".".join(parts[:depth])
+                    base = root.joinpath(*parts[1:depth])
+                    path = next((p for p in (base / "__init__.py", base.with_suffix(".py")) if p.is_file()), None)
+                    if path is not None and module not in found:
+                        found[module] = path
+                        todo.append(path)
+    return found
