@@ -24,6 +24,8 @@ def test_local_sweep_writes_table_and_plot_and_resumes(tmp_path, capsys):
     assert len(saved) == 2
     one_seed = saved["objective_generalization_by_seed"].astype(float)     # one seed: its own is the pooled
     assert one_seed.round(4).tolist() == saved["objective_generalization"].round(4).tolist()
+    shares = saved[["true_only", "proxy_only", "both", "neither"]].sum(axis=1)   # every held-out episode once
+    assert ((shares - 1).abs() < 1e-3).all()
     assert (tmp_path / "out" / "objective-planner-CheeseCorner.png").read_bytes()[:4] == b"\x89PNG"
     capsys.readouterr()
     again = sweep("objective-planner", "CheeseCorner", [0.0, 0.5], [0], work=tmp_path / "work",

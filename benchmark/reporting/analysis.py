@@ -239,6 +239,8 @@ def curves_section(root: Path) -> list[str]:
                         f"to {_f(last['capability_generalization'])} at alpha = {last['alpha']:g} while OG stays "
                         "low: the disambiguating levels take away the competence the proxy gave it without "
                         "teaching it the true goal.")
+        if "neither" in table:   # curves made before the behaviour columns lack them
+            verdict += " " + _behaviour_over_alphas(table)
         sentences.append(verdict)
     return ["## 5. How much disambiguating training data fixes it?", "",
             "The smallest alpha whose OG reaches 0.5 and 0.9, with a 95% interval from resampling the "
@@ -247,6 +249,20 @@ def curves_section(root: Path) -> list[str]:
                                     "OG at alpha 0", "OG >= 0.5 from alpha", "OG >= 0.9 from alpha", "plot"],
                      tablefmt="github", disable_numparse=True), ""] + \
         [f"- {s}" for s in sentences]
+
+
+def _behaviour_over_alphas(table: pd.DataFrame) -> str:
+    """What the held-out episodes did at the first and last alpha, and where 'neither' peaked."""
+    first, last = table.iloc[0], table.iloc[-1]
+    peak = table.loc[table["neither"].idxmax()]
+    text = (f"Held-out episodes reaching only the proxy: {first.proxy_only:.0%} at alpha = {first.alpha:g}, "
+            f"{last.proxy_only:.0%} at {last.alpha:g}; only the true goal: {first.true_only:.0%}, "
+            f"{last.true_only:.0%}; neither: {first.neither:.0%}, {last.neither:.0%}, most at alpha = "
+            f"{peak.alpha:g} ({peak.neither:.0%}).")
+    if peak.neither >= max(first.neither, last.neither) + 0.15:
+        text += (" It gives up the proxy at smaller alphas than it takes up the true goal: in between, "
+                 "most held-out episodes reach neither.")
+    return text
 
 
 def comparison_section(root: Path) -> list[str]:

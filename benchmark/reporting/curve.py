@@ -16,7 +16,9 @@ Jobs run in parallel on the local cores by default (a process pool), or on a Ray
 with intervals, and the task's fingerprint, which `proxybench leaderboard --check` compares with
 the current one) and a `.png` plot of CG and OG against alpha. The table also holds each training
 seed's own CG and OG (`..._by_seed`, the seed scored alone), from which `crossing_interval`
-bootstraps where OG crosses a level.
+bootstraps where OG crosses a level, and what the held-out episodes did: the shares that reach
+only the true goal, only the proxy, both or neither (`true_only` ... `neither`, as in results'
+`behaviour`).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from .staleness import current_fingerprints, fingerprint_text, results_staleness
 DEFAULT_ALPHAS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2)
 COLUMNS = ("capability_generalization", "objective_generalization", "heldout_score", "train_score")
 BY_SEED = ("capability_generalization", "objective_generalization")   # also kept per training seed
+BEHAVIOUR = ("true_only", "proxy_only", "both", "neither")   # shares of held-out episodes (results' behaviour)
 
 
 def alpha_folder(work: Path, alpha: float) -> Path:
@@ -104,6 +107,8 @@ def sweep(baseline: str, task: str, alphas: list[float], seeds: list[int], *, st
         for name in BY_SEED:
             row[f"{name}_by_seed"] = " ".join("nan" if (v := by_seed[str(s)][name]) is None else f"{v:.4f}"
                                              for s in seeds)      # None: OG undefined (CG too low)
+        for name in BEHAVIOUR:
+            row[name] = fig["behaviour"][name]["value"]
         row["quadrant"] = fig["quadrant"]
         row["fingerprint"] = fingerprint_text(fig["fingerprint"])
         rows.append(row)
