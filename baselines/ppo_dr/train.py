@@ -7,7 +7,8 @@ curve run) as an alpha at which plain ppo still misgeneralizes, so that there is
 fix: OG 0.15 [0.03, 0.33] there, every seed below 0.3 (0.20, 0.26, 0.07), while at 0.01 two seeds
 of three already reach OG 0.8 and at 0.03 the point estimate crosses 0.5. The anchors place the
 crossing of domain randomization at 3-10% on their tasks, so 0.3% leaves the other tasks room
-too; their curves are to confirm it. ppo-plr and ppo-plr-pvl train over the same alpha-mixed
+too; their curves are to confirm it. CheeseCorner's did (docs/curves/ppo-CheeseCorner.csv): OG
+0.00 [0.00, 0.37] at 0.003, crossing 0.5 only at 0.03. ppo-plr and ppo-plr-pvl train over the same alpha-mixed
 generator at this alpha, so that the comparison is at the same alpha and budget. `ALPHA_CHOSEN`
 guards against runs at an alpha not yet chosen (a test checks that the manifests declare ALPHA).
 """

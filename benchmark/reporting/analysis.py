@@ -293,8 +293,18 @@ def comparison_section(root: Path) -> list[str]:
                         "randomization at the same alpha does not" if og["difference_low"] > 0 else
                         "; Abdel Sadek et al. 2025 found regret-based curricula to mitigate where domain "
                         "randomization at the same alpha does not, which this comparison does not show")
-        sentences.append(f"{task}, {method} (alpha {og['alpha']:g}) against {against}: {verdict}; 95% paired "
-                         f"interval [{_f(og['difference_low'])}, {_f(og['difference_high'])}].")
+        sentence = (f"{task}, {method} (alpha {og['alpha']:g}) against {against}: {verdict}; 95% paired "
+                    f"interval [{_f(og['difference_low'])}, {_f(og['difference_high'])}].")
+        cg, train = (group[group.figure == name].iloc[0] for name in ("CG", "T"))
+        weak = [f"held-out CG {_f(cg['method_figure'])}"] if cg["method_figure"] < 0.5 else []
+        weak += [f"train T {train['method_figure']:.3f}"] if train["method_figure"] < CAPABLE_ON_TRAIN else []
+        if weak:   # an OG over few goal-directed episodes, or from a learner that has not learned the task
+            sentence += (f" Read it with {method}'s {' and '.join(weak)} in mind: OG counts only the held-out "
+                         "episodes where it pursues some goal.")
+        if cg["difference_high"] < 0:
+            sentence += (f" It pursues goals less competently than {against} on held-out levels (CG "
+                         f"{cg['difference']:+.2f} [{_f(cg['difference_low'])}, {_f(cg['difference_high'])}]).")
+        sentences.append(sentence)
     return head + [
         "Each method against what it adds to, at the same alpha, env-step budget, network and "
         "hyperparameters: ppo-dr (disambiguating levels at alpha) against ppo (none); ppo-plr and "
