@@ -204,15 +204,16 @@ def curves_section(root: Path) -> list[str]:
         incapable = 2 * weak >= len(table)  # then OG measures little: few episodes pursue any goal
         first, last = table.iloc[0], table.iloc[-1]
         span = None if source is None else f"{lo:g}" + (f"-{hi:g}" if hi != lo else "")
+        crossed_later = cross is not None and cross > table.alpha.min()
+        agrees = bool(source) and crossed_later and lo * 0.5 <= cross <= hi * 2
         if source and incapable:
             verdict += f"; {source} found {span}."
             if first["quadrant"] == "misgeneralized":
                 verdict += (f" At alpha = {first['alpha']:g} it misgeneralizes (CG {_f(first['capability_generalization'])}, "
                             f"OG {_f(first['objective_generalization'])}), as the anchor's agents did.")
         elif source:
-            if cross is not None and cross > table.alpha.min():
-                agree = lo * 0.5 <= cross <= hi * 2
-                verdict += f"; {source} found {span}" + (": consistent." if agree else ": this disagrees.")
+            if crossed_later:
+                verdict += f"; {source} found {span}" + (": consistent." if agrees else ": this disagrees.")
             elif cross is not None:
                 verdict += (f"; {source} report misgeneralization at alpha 0 that needs {span} to fix. This "
                             "agent does not misgeneralize there to begin with, so the curve disagrees with the "
@@ -221,9 +222,8 @@ def curves_section(root: Path) -> list[str]:
                 verdict += f"; {source} found {span}: this disagrees."
         train = table["train_score"]
         if incapable and train.min() >= CAPABLE_ON_TRAIN:
-            if source and cross is not None and cross > table.alpha.min():
-                verdict += (f" The crossing is {'consistent with' if lo * 0.5 <= cross <= hi * 2 else 'unlike'} "
-                            "the anchor's.")
+            if source and crossed_later:
+                verdict += f" The crossing is {'consistent with' if agrees else 'unlike'} the anchor's."
             verdict += (f" It learns the train split (T {_f(train.min())}-{_f(train.max())}) but is incapable "
                         f"on held-out levels (CG < 0.5) at {weak} of {len(table)} alphas: OG rests on the "
                         "held-out episodes where it pursues some goal, so read the comparison with the anchor "
@@ -279,7 +279,7 @@ def comparison_section(root: Path) -> list[str]:
             r = r._asdict()
             rows.append([task, f"{method} - {against}", f"{r['alpha']:g}", r["seeds"], r["figure"], fig(r, "method_figure"),
                          fig(r, "against_figure"), fig(r, "difference")])
-        og = group[group.figure == "OG"].iloc[0]
+        og, cg, train = (group.set_index("figure").loc[name] for name in ("OG", "CG", "T"))
         if pd.isna(og["difference_low"]):
             verdict = "OG is undefined for one of them (CG too low), so the goals cannot be compared"
         elif og["difference_low"] > 0:
@@ -295,7 +295,6 @@ def comparison_section(root: Path) -> list[str]:
                         "randomization at the same alpha does not, which this comparison does not show")
         sentence = (f"{task}, {method} (alpha {og['alpha']:g}) against {against}: {verdict}; 95% paired "
                     f"interval [{_f(og['difference_low'])}, {_f(og['difference_high'])}].")
-        cg, train = (group[group.figure == name].iloc[0] for name in ("CG", "T"))
         weak = [f"held-out CG {_f(cg['method_figure'])}"] if cg["method_figure"] < 0.5 else []
         weak += [f"train T {train['method_figure']:.3f}"] if train["method_figure"] < CAPABLE_ON_TRAIN else []
         if weak:   # an OG over few goal-directed episodes, or from a learner that has not learned the task

@@ -213,8 +213,9 @@ def content_hash(folder: str | Path) -> str:
         digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
         if path.suffix == ".py":
             sources.append(path)
+    inside = folder.resolve()
     for module, path in sorted(_imported_baseline_modules(sources).items()):
-        if path.resolve().parent != folder.resolve() and folder.resolve() not in path.resolve().parents:
+        if inside not in path.resolve().parents:   # the folder's own files are hashed above
             digest.update(b"import:" + module.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
