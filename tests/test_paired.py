@@ -58,3 +58,21 @@ def test_the_analysis_reads_the_paired_interval_not_the_overlap(tmp_path):
     text = "\n".join(comparison_section(tmp_path))
     assert "ppo-plr generalizes the objective better (OG +0.10)" in text
     assert "[0.02, 0.18]" in text
+
+
+def test_the_analysis_says_when_the_baseline_left_nothing_to_fix(tmp_path):
+    import pandas as pd
+
+    from benchmark.reporting.analysis import comparison_section
+
+    (tmp_path / "docs").mkdir()
+    row = dict(task="SpuriousCue", method="ppo-plr", against="ppo-dr", alpha=0.003, seeds=3, fingerprint="v1:x")
+    figures = {"T": (1.0, 1.0, 0.0, 0.0, 0.0), "CG": (1.0, 1.0, 0.0, 0.0, 0.0),
+               "OG": (0.97, 0.99, -0.02, -0.05, 0.01), "H": (0.97, 0.99, -0.02, -0.05, 0.01)}
+    rows = [{**row, "figure": k, "method_figure": m, "method_figure_low": m - 0.02, "method_figure_high": m,
+             "against_figure": a, "against_figure_low": a - 0.02, "against_figure_high": a, "difference": d,
+             "difference_low": lo, "difference_high": hi} for k, (m, a, d, lo, hi) in figures.items()]
+    pd.DataFrame(rows).to_csv(tmp_path / "docs" / "comparison.csv", index=False)
+    text = "\n".join(comparison_section(tmp_path))
+    assert "ppo-dr already generalizes the objective at this alpha (OG 0.99)" in text
+    assert "which this comparison does not show" not in text     # no mitigation was there to be shown
