@@ -34,6 +34,16 @@ def test_local_sweep_writes_table_and_plot_and_resumes(tmp_path, capsys):
     assert again.equals(table)
 
 
+def test_training_episodes_are_read_from_the_runs_learning_curves(tmp_path):
+    from benchmark.reporting.curve import training_episodes
+
+    pd.DataFrame({"update": [1, 2], "episodes": [300, 500]}).to_csv(tmp_path / "RedDoor-seed0.csv", index=False)
+    pd.DataFrame({"update": [1, 2], "episodes": [400, 600]}).to_csv(tmp_path / "RedDoor-seed1.csv", index=False)
+    assert training_episodes(tmp_path, "RedDoor", [0, 1]) == 900.0          # mean over seeds of each run's sum
+    assert pd.isna(training_episodes(tmp_path, "RedDoor", [0, 2]))          # a run without a curve: unknown
+    assert pd.isna(training_episodes(tmp_path, "CoinEnd", [0]))
+
+
 def test_crossing():
     table = pd.DataFrame({"alpha": [0.0, 0.01, 0.05], "objective_generalization": [0.1, 0.4, 0.7]})
     assert crossing(table) == 0.05
@@ -84,3 +94,17 @@ def test_sweep_on_a_local_ray_head(tmp_path, monkeypatch):
         subprocess.run([ray_cli, "stop", "--force"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        timeout=120)
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def test_the_analysis_turns_the_crossing_share_into_a_count_of_levels(tmp_path):
+    from benchmark.reporting.analysis import curves_section
+
+    (tmp_path / "docs" / "curves").mkdir(parents=True)
+    pd.DataFrame({"baseline": "ppo", "task": "SpuriousCue", "alpha": [0.0, 0.001, 0.01], "seeds": 1,
+                  "env_steps": 1_000_000, "train_episodes": [1_000_000.0, 990_000.0, 980_000.0],
+                  "capability_generalization": 1.0, "objective_generalization": [0.0, 0.7, 1.0],
+                  "train_score": 1.0, "quadrant": ["misgeneralized", "robust", "robust"]}
+                 ).to_csv(tmp_path / "docs" / "curves" / "ppo-SpuriousCue.csv", index=False)
+    text = "\n".join(curves_section(tmp_path))
+    assert "crosses OG = 0.5 at alpha = 0.001" in text
+    assert "about 990 disambiguating levels (alpha x its 990,000 training episodes)" in text

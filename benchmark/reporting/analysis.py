@@ -241,6 +241,11 @@ def curves_section(root: Path) -> list[str]:
                         "low: the disambiguating levels take away the competence the proxy gave it without "
                         "teaching it the true goal.")
         verdict += "" if verdict.endswith(".") else "."    # a curve with no anchor ends on the crossing
+        if crossed_later and "train_episodes" in table:
+            episodes = table.loc[table.alpha == cross, "train_episodes"].iloc[0]
+            if not pd.isna(episodes):   # the anchors give a share; what a learner sees is a count
+                verdict += (f" At alpha = {cross:g} a run trains on about {cross * episodes:,.0f} disambiguating "
+                            f"levels (alpha x its {episodes:,.0f} training episodes).")
         if "neither" in table:   # curves made before the behaviour columns lack them
             verdict += " " + _behaviour_over_alphas(table)
         sentences.append(verdict)

@@ -12,7 +12,8 @@ newer than its weights is not scored again, so an interrupted sweep resumes wher
 
 Jobs run in parallel on the local cores by default (a process pool), or on a Ray cluster with
 `--ray ADDRESS` (the `ray` extra). Output: `--out` (default docs/curves) gets
-`<baseline>-<task>.csv` (one row per alpha: the training budget, CG, OG, held-out score and T
+`<baseline>-<task>.csv` (one row per alpha: the training budget and the episodes a run trained
+on (`train_episodes`, where the baseline's learning curve counts them), CG, OG, held-out score and T
 with intervals, and the task's fingerprint, which `proxybench leaderboard --check` compares with
 the current one) and a `.png` plot of CG and OG against alpha. The table also holds each training
 seed's own CG and OG (`..._by_seed`, the seed scored alone), from which `crossing_interval`
@@ -54,6 +55,20 @@ def score_alpha(baseline: str, task: str, alpha: float, seeds: list[int], weight
     agent = baseline_module(baseline, "agent")
     return score_agent(lambda task_name, seed: agent.make_agent(task_name, seed, weights=weights), [task],
                        seeds, progress=False, name=f"{baseline}-alpha-{alpha:g}", track="open")
+
+
+def training_episodes(weights: Path, task: str, seeds: list[int]) -> float:
+    """Mean episodes a run trained on, from its learning curve (`<Task>-seed<S>.csv`, an `episodes`
+    column: the episodes finished in each update); NaN for a baseline that keeps no such curve.
+    alpha times this is about how many disambiguating levels a run saw."""
+    counts = []
+    for seed in seeds:
+        path = weights / f"{task}-seed{seed}.csv"
+        curve = pd.read_csv(path) if path.exists() else pd.DataFrame()
+        if "episodes" not in curve:
+            return float("nan")
+        counts.append(curve["episodes"].sum())
+    return float(np.mean(counts))
 
 
 def score_each_seed(baseline: str, task: str, alpha: float, seeds: list[int], weights: Path) -> dict:
@@ -100,7 +115,8 @@ def sweep(baseline: str, task: str, alphas: list[float], seeds: list[int], *, st
             write_json_atomic(seeds_file, by_seed)
         fig = results["tasks"][task]
         row = {"baseline": baseline, "task": task, "alpha": alpha, "seeds": len(seeds),
-               "env_steps": int(steps) if steps is not None else declared_steps(baseline, task)}
+               "env_steps": int(steps) if steps is not None else declared_steps(baseline, task),
+               "train_episodes": training_episodes(folder / "weights", task, seeds)}
         for name in COLUMNS:
             row[name], row[f"{name}_low"], row[f"{name}_high"] = (fig[name]["value"], fig[name]["ci_low"],
                                                                   fig[name]["ci_high"])
