@@ -14,6 +14,19 @@ def split(values: np.ndarray, runs=3, episodes=100) -> SplitScore:
                       raw={"runs": runs, "episodes": episodes})
 
 
+def write_comparison(root, task: str, alpha: float, figures: dict, spread: float) -> None:
+    """docs/comparison.csv with ppo-plr against ppo-dr on one task; figures: {figure: (method,
+    against, difference, difference_low, difference_high)}, each agent's interval +-spread."""
+    import pandas as pd
+
+    (root / "docs").mkdir()
+    row = dict(task=task, method="ppo-plr", against="ppo-dr", alpha=alpha, seeds=3, fingerprint="v1:x")
+    rows = [{**row, "figure": k, "method_figure": m, "method_figure_low": m - spread, "method_figure_high": m + spread,
+             "against_figure": a, "against_figure_low": a - spread, "against_figure_high": a + spread,
+             "difference": d, "difference_low": lo, "difference_high": hi} for k, (m, a, d, lo, hi) in figures.items()]
+    pd.DataFrame(rows).to_csv(root / "docs" / "comparison.csv", index=False)
+
+
 def test_shared_variation_cancels_in_the_paired_interval():
     rng = np.random.default_rng(0)
     shared = rng.normal(0.5, 0.1, 2000)                 # what the levels and seeds do to both
@@ -43,36 +56,22 @@ def test_an_agent_against_itself_differs_by_exactly_nothing():
 
 
 def test_the_analysis_reads_the_paired_interval_not_the_overlap(tmp_path):
-    import pandas as pd
-
     from benchmark.reporting.analysis import comparison_section
 
-    (tmp_path / "docs").mkdir()
-    row = dict(task="CoinEnd", method="ppo-plr", against="ppo-dr", alpha=0.01, seeds=3, fingerprint="v1:x")
     figures = {"T": (0.9, 0.9, 0.0, -0.01, 0.01), "CG": (0.6, 0.5, 0.1, -0.05, 0.2),
                "OG": (0.40, 0.30, 0.10, 0.02, 0.18), "H": (0.2, 0.1, 0.1, 0.0, 0.2)}
-    rows = [{**row, "figure": k, "method_figure": m, "method_figure_low": m - 0.2, "method_figure_high": m + 0.2,
-             "against_figure": a, "against_figure_low": a - 0.2, "against_figure_high": a + 0.2, "difference": d, "difference_low": lo,
-             "difference_high": hi} for k, (m, a, d, lo, hi) in figures.items()]
-    pd.DataFrame(rows).to_csv(tmp_path / "docs" / "comparison.csv", index=False)
+    write_comparison(tmp_path, "CoinEnd", 0.01, figures, spread=0.2)
     text = "\n".join(comparison_section(tmp_path))
     assert "ppo-plr generalizes the objective better (OG +0.10)" in text
     assert "[0.02, 0.18]" in text
 
 
 def test_the_analysis_says_when_the_baseline_left_nothing_to_fix(tmp_path):
-    import pandas as pd
-
     from benchmark.reporting.analysis import comparison_section
 
-    (tmp_path / "docs").mkdir()
-    row = dict(task="SpuriousCue", method="ppo-plr", against="ppo-dr", alpha=0.003, seeds=3, fingerprint="v1:x")
     figures = {"T": (1.0, 1.0, 0.0, 0.0, 0.0), "CG": (1.0, 1.0, 0.0, 0.0, 0.0),
                "OG": (0.97, 0.99, -0.02, -0.05, 0.01), "H": (0.97, 0.99, -0.02, -0.05, 0.01)}
-    rows = [{**row, "figure": k, "method_figure": m, "method_figure_low": m - 0.02, "method_figure_high": m,
-             "against_figure": a, "against_figure_low": a - 0.02, "against_figure_high": a, "difference": d,
-             "difference_low": lo, "difference_high": hi} for k, (m, a, d, lo, hi) in figures.items()]
-    pd.DataFrame(rows).to_csv(tmp_path / "docs" / "comparison.csv", index=False)
+    write_comparison(tmp_path, "SpuriousCue", 0.003, figures, spread=0.02)
     text = "\n".join(comparison_section(tmp_path))
     assert "ppo-dr already generalizes the objective at this alpha (OG 0.99)" in text
     assert "which this comparison does not show" not in text     # no mitigation was there to be shown

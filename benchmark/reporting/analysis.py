@@ -265,8 +265,9 @@ def _behaviour_over_alphas(table: pd.DataFrame) -> str:
     text = (f"Held-out episodes reaching only the proxy: {first.proxy_only:.0%} at alpha = {first.alpha:g}, "
             f"{last.proxy_only:.0%} at {last.alpha:g}; only the true goal: {first.true_only:.0%}, "
             f"{last.true_only:.0%}; neither: {first.neither:.0%}, {last.neither:.0%}")
-    text += f", most at alpha = {peak.alpha:g} ({peak.neither:.0%})." if peak.neither >= max(first.neither, last.neither) + 0.01 else "."
-    if peak.neither >= max(first.neither, last.neither) + 0.15:
+    rise = peak.neither - max(first.neither, last.neither)   # how far 'neither' peaks above both ends
+    text += f", most at alpha = {peak.alpha:g} ({peak.neither:.0%})." if rise >= 0.01 else "."
+    if rise >= 0.15:
         text += (" It gives up the proxy at smaller alphas than it takes up the true goal: in between, "
                  "most held-out episodes reach neither.")
     return text
