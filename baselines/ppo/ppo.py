@@ -23,9 +23,12 @@ agent sits at the centre (egocentric, wrap-around). Rollouts store these int16 i
 
 Network (`NET`, read left to right by `Encoder`): e8 = embed each cell in 8 numbers, c16s2 =
 3x3 convolution to 16 channels with stride 2 (13x13 -> 7x7), f128 = a 128-unit layer (its input
-also holds the elapsed time), then a policy head (5 logits) and a value head; ReLU between. One network and one set of
+also holds the elapsed time), then a policy head (5 logits) and a value head; ReLU between. One set of
 hyperparameters (`CONFIG`) for the whole suite, chosen on train-split returns only (standard
-track); per task only the env-step budget (`STEPS`) differs. baselines/README.md has the table.
+track), and two declared networks (`NETS`): `NET` everywhere but CheeseDish, whose tree mazes
+take `MAZE_NET` (e8-c16-c32s2-f256: a 16-channel convolution at full resolution before the
+strided one, and 256 units), since `NET` levels off short of the target there; FollowGuide adds a
+memory core. Per task only the env-step budget (`STEPS`) differs. baselines/README.md has the table.
 
 Outputs in `out`: `<Task>-seed<S>.pt` (the network in float16, what `agent.py` loads),
 `<Task>-seed<S>.csv` (the learning curve: one row per update, T on the train split's public
@@ -60,8 +63,11 @@ from baselines.nets import Lookup   # F.embedding with a fast CPU backward (one 
 from benchmark import grid as G
 
 NET = "e8-c16s2-f128"
+# The second, declared network: search in CheeseDish's tree mazes needs the full 13x13 resolution
+# before the stride and more channels (NET levels off at T 0.79 there at 24M steps; docs/ppo.md).
+MAZE_NET = "e8-c16-c32s2-f256"
 # Memory where a task needs it: FollowGuide's next beacon is in what the guide did earlier.
-NETS = {"FollowGuide": NET + "-r128"}
+NETS = {"FollowGuide": NET + "-r128", "CheeseDish": MAZE_NET}
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,7 @@ class Config:
 CONFIG = Config()
 # Env steps per task: the declared budget of a run (`proxybench train ppo` without --steps).
 STEPS = {"SpuriousCue": 1_000_000, "CheeseCorner": 8_000_000, "RedDoor": 12_000_000, "CoinEnd": 6_000_000,
-         "CheeseDish": 12_000_000, "LavaLand": 4_000_000, "MonsterShields": 4_000_000,
+         "CheeseDish": 8_000_000, "LavaLand": 4_000_000, "MonsterShields": 4_000_000,
          "FollowGuide": 12_000_000, "KeysChests": 8_000_000}
 DEFAULT_STEPS = 8_000_000
 
