@@ -5,7 +5,8 @@ bc and ppo differ only in their training signal: the network is ppo.py's own (`A
 spec `NETS.get(task, NET)`: e8-c16s2-f128, on CheeseDish the maze network e8-c16-c32s2-f256,
 on FollowGuide e8-c16s2-f128 with a 128-unit GRU core), initialised from the seed as ppo
 initialises it, reading the same inputs (`encode`'s egocentric cell indices and the clock
-t / max_steps), saved by ppo.py's `save_weights` and acted with by ppo's own agent. Where ppo reads the reward, bc reads the oracle's actions.
+t / max_steps), saved by ppo.py's `save_weights` and acted with by ppo's own agent. Where ppo
+reads the reward, bc reads the oracle's actions.
 
 1. Demonstrations. The task's true-oracle (`task.oracle("true")`, a planner that reads the hidden
    level state) plays NUM_ENVS train-split levels at once through the native vector env (alpha

@@ -23,12 +23,13 @@ agent sits at the centre (egocentric, wrap-around). Rollouts store these int16 i
 
 Network (`NET`, read left to right by `Encoder`): e8 = embed each cell in 8 numbers, c16s2 =
 3x3 convolution to 16 channels with stride 2 (13x13 -> 7x7), f128 = a 128-unit layer (its input
-also holds the elapsed time), then a policy head (5 logits) and a value head; ReLU between. One set of
-hyperparameters (`CONFIG`) for the whole suite, chosen on train-split returns only (standard
-track), and two declared networks (`NETS`): `NET` everywhere but CheeseDish, whose tree mazes
-take `MAZE_NET` (e8-c16-c32s2-f256: a 16-channel convolution at full resolution before the
-strided one, and 256 units), since `NET` levels off short of the target there; FollowGuide adds a
-memory core. Per task only the env-step budget (`STEPS`) differs. baselines/README.md has the table.
+also holds the elapsed time), then a policy head (5 logits) and a value head; ReLU between.
+One set of hyperparameters (`CONFIG`) for the whole suite, chosen on train-split returns only
+(standard track), and two declared networks (`NETS`): `NET` everywhere but CheeseDish, whose
+tree mazes take `MAZE_NET` (e8-c16-c32s2-f256: a 16-channel convolution at full resolution
+before the strided one, and 256 units), since `NET` levels off short of the target there;
+FollowGuide adds a memory core. Per task only the env-step budget (`STEPS`) differs.
+baselines/README.md has the table.
 
 Outputs in `out`: `<Task>-seed<S>.pt` (the network in float16, what `agent.py` loads),
 `<Task>-seed<S>.csv` (the learning curve: one row per update, T on the train split's public
@@ -64,7 +65,7 @@ from benchmark import grid as G
 
 NET = "e8-c16s2-f128"
 # The second, declared network: search in CheeseDish's tree mazes needs the full 13x13 resolution
-# before the stride and more channels (NET levels off at T 0.79 there at 24M steps; docs/ppo.md).
+# before the stride and more channels (NET levels off short of the target there; docs/ppo.md).
 MAZE_NET = "e8-c16-c32s2-f256"
 # Memory where a task needs it: FollowGuide's next beacon is in what the guide did earlier.
 NETS = {"FollowGuide": NET + "-r128", "CheeseDish": MAZE_NET}
