@@ -98,6 +98,26 @@ def test_ppo_variants_parses_config_changes_and_runs_each(capsys):
     assert "time_aware=false: T at" in out
 
 
+def test_ppo_variants_uncharged_hands_the_learner_no_negative_reward():
+    pytest.importorskip("torch")
+    variants = tool("ppo_variants")
+    from benchmark.envs.env import ProxyVectorEnv
+
+    charged = ProxyVectorEnv.step
+    env = ProxyVectorEnv("KeysChests", "train", 64)
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    seen, true = [], []
+    with variants.uncharged_rewards():
+        for _ in range(200):
+            _, reward, _, _, info = env.step(rng.integers(5, size=64))
+            seen.append(reward), true.append(info["true_reward"])
+    assert ProxyVectorEnv.step is charged                    # closed: the class is as it was
+    seen, true = np.concatenate(seen), np.concatenate(true)
+    assert (true < 0).any() and (true > 0).any()             # keys were picked up, chests opened
+    assert np.array_equal(seen, np.maximum(true, 0.0))
+
+
 def test_ppo_profile_times_each_network_spec(capsys):
     pytest.importorskip("torch")
     profile = tool("ppo_profile")
@@ -116,3 +136,32 @@ def test_keys_chests_inspect_counts_keys_and_chests_from_the_rewards(capsys):
     assert (out["chests"] <= out["keys"]).all()              # a chest needs a key
     assert inspect.main(["random", "--episodes", "32"]) == 0
     assert "episodes picking up a key" in capsys.readouterr().out
+
+
+def test_keys_chests_inspect_variants_walk_and_charging(capsys):
+    inspect = tool("keys_chests_inspect")
+    from tasks.keys_chests import KeysChests
+
+    seeds = np.arange(40, dtype=np.uint64)
+    for split in ("train", "heldout"):     # the task's reach: the task's own levels
+        ours, task = inspect.Variant(128, 12).levels(split, seeds), KeysChests().levels(split, seeds)
+        assert all(np.array_equal(ours[k], task[k]) for k in task)
+    assert inspect.Variant(128, 12).max_steps == 128
+    # the walk never stays and never walks into a wall: every step moves the agent
+    core = inspect.BatchedCore(KeysChests(), "train", 16)
+    core.load(np.arange(16), seeds[:16])
+    walk, first = inspect.make_policy("walk", 0), np.ones(16, bool)
+    for _ in range(20):
+        before = core.state["agent"].copy()
+        actions = walk(core.observe().copy(), first)
+        core.step(actions)
+        assert (actions < 4).all() and (core.state["agent"] != before).any(axis=1).all()
+        first[:] = False
+    assert inspect.main(["walk", "--episodes", "16", "--max-steps", "64,128", "--reach", "12"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| walk |")]
+    assert [row.split("|")[2].strip() for row in rows] == ["max_steps 64, reach 12", "max_steps 128, reach 12"]
+    assert inspect.main(["charging"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"OG, every key costs 0.3 \(the task\): 0\.\d{3}", out)
+    with pytest.raises(SystemExit):
+        inspect.main(["baselines/ppo/weights/KeysChests-seed0.pt", "--max-steps", "128"])

@@ -14,11 +14,18 @@ for quick questions. Printed per variant: T on the train split's public seeds (a
 measures it) at each measurement, the mean episode return at the same points, the final T and
 the wall time. Runs in parallel with --jobs (one core each): its wall times then share the
 machine; compare variants by env steps.
+
+`--uncharged` is a diagnostic, not a setting: the learner sees every negative per-step reward
+replaced by 0 (a key picked up, a wrong beacon), while T and the mean return are still the
+task's true ones. Whether the costs met on the way are what stops a learner (docs/ppo.md):
+
+    python tools/ppo_variants.py --task KeysChests --steps 8000000 --variant "" --uncharged
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import dataclasses
 import sys
@@ -27,7 +34,10 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
+
 from baselines.ppo.ppo import CONFIG, Config, train
+from benchmark.envs.env import ProxyVectorEnv
 
 SMALL = dict(num_envs=64, num_steps=16, minibatch=256)
 
@@ -51,9 +61,29 @@ def parse_variant(text: str) -> dict:
     return changes
 
 
-def run_variant(task: str, seed: int, steps: int, changes: dict, out: str) -> dict:
+_charged_step = ProxyVectorEnv.step
+
+
+def _uncharged_step(self, actions):
+    obs, reward, terminated, truncated, info = _charged_step(self, actions)
+    return obs, np.maximum(reward, 0.0), terminated, truncated, info   # info keeps the true reward
+
+
+@contextlib.contextmanager
+def uncharged_rewards(on: bool = True):
+    """While open (and `on`), every native vector env hands its learner max(reward, 0)."""
+    ProxyVectorEnv.step = _uncharged_step if on else _charged_step
+    try:
+        yield
+    finally:
+        ProxyVectorEnv.step = _charged_step
+
+
+def run_variant(task: str, seed: int, steps: int, changes: dict, out: str, uncharged: bool = False) -> dict:
     start = time.time()
-    train(task, seed, steps=steps, out=Path(out), progress=False, config=dataclasses.replace(CONFIG, **changes))
+    with uncharged_rewards(uncharged):
+        train(task, seed, steps=steps, out=Path(out), progress=False,
+              config=dataclasses.replace(CONFIG, **changes))
     rows = list(csv.DictReader((Path(out) / f"{task}-seed{seed}.csv").open()))
     measured = [r for r in rows if r["T"]]
     return {"T": [(int(r["env_steps"]), float(r["T"]), r["mean_true_return"]) for r in measured],
@@ -71,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-every", type=int, default=None, help="env steps between measurements of T")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--out", default=None, help="keep each variant's run in OUT/<n> (default: discarded)")
+    parser.add_argument("--uncharged", action="store_true",
+                        help="diagnostic: the learner sees negative rewards as 0 (T stays the true one)")
     args = parser.parse_args(argv)
     try:
         variants = [parse_variant(v) for v in args.variant]
@@ -79,8 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     base = {**(SMALL if args.small else {}), **({"eval_every": args.eval_every} if args.eval_every else {})}
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(args.out or scratch)
-        jobs = [(args.task, args.seed, args.steps, {**base, **v}, str(root / str(i))) for i, v in enumerate(variants)]
-        print(f"{args.task}, seed {args.seed}, {args.steps:,} env steps, {len(jobs)} variants", file=sys.stderr)
+        jobs = [(args.task, args.seed, args.steps, {**base, **v}, str(root / str(i)), args.uncharged)
+                for i, v in enumerate(variants)]
+        print(f"{args.task}, seed {args.seed}, {args.steps:,} env steps, {len(jobs)} variants"
+              + (", negative rewards uncharged" if args.uncharged else ""), file=sys.stderr)
         if args.jobs > 1:
             with ProcessPoolExecutor(max_workers=args.jobs) as pool:
                 results = list(pool.map(run_variant, *zip(*jobs)))
