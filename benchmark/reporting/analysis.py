@@ -29,6 +29,7 @@ ANCHORS = {  # published alpha at which objective generalization recovers
     "CoinEnd": ("Langosco et al. 2022 (CoinRun; the often-quoted figure, unverified)", 0.02, 0.02),
     "CheeseCorner": ("Abdel Sadek et al. 2025 (Cheese in the Corner, domain randomization)", 0.03, 0.10),
     "RedDoor": ("Abdel Sadek et al. 2025 (range over their environments)", 0.03, 0.10),
+    "MonsterShields": ("Abdel Sadek et al. 2025 (range over their environments)", 0.03, 0.10),
 }
 
 
