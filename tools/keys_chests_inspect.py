@@ -63,50 +63,54 @@ class Variant(KeysChests):
             self.max_steps = limit
 
 
+def steps(task: KeysChests, split: str, seeds: np.ndarray, act):
+    """One episode on each level seed, played together: yields, step by step, the levels'
+    per-level counters before the step (held, opened, ...) and the step's true reward (0 for an
+    episode already over). act(obs, first, state) -> actions."""
+    core = BatchedCore(task, split, len(seeds))
+    core.load(np.arange(len(seeds)), seeds)
+    first, alive = np.ones(len(seeds), bool), np.ones(len(seeds), bool)
+    while alive.any():
+        before = {key: value.copy() for key, value in core.state.items() if value.ndim == 1}
+        reward, _, terminated, truncated = core.step(act(core.observe().copy(), first, core.state))
+        yield before, np.where(alive, reward, 0.0)
+        first = np.zeros(len(seeds), bool)
+        alive &= ~(terminated | truncated)      # the next episode in a slot is not counted
+
+
 def play(policy, seeds: np.ndarray, task: KeysChests | None = None, batch: int = 256) -> dict[str, np.ndarray]:
     """keys picked, chests opened and true return of one episode per train level seed."""
     task = task or KeysChests()
     keys, chests, returns = [], [], []
     for lo in range(0, len(seeds), batch):
         chunk = seeds[lo:lo + batch]
-        core = BatchedCore(task, "train", len(chunk))
-        core.load(np.arange(len(chunk)), chunk)
-        first, alive = np.ones(len(chunk), bool), np.ones(len(chunk), bool)
         k, c, r = (np.zeros(len(chunk)) for _ in range(3))
-        while alive.any():
-            reward, _, terminated, truncated = core.step(policy(core.observe().copy(), first))
-            reward = np.where(alive, reward, 0.0)
+        for _, reward in steps(task, "train", chunk, lambda obs, first, state: policy(obs, first)):
             k, c, r = k + (reward < 0), c + (reward > 0), r + reward
-            first = np.zeros(len(chunk), bool)
-            alive &= ~(terminated | truncated)
         keys.append(k), chests.append(c), returns.append(r)
     return {"keys": np.concatenate(keys), "chests": np.concatenate(chests), "returns": np.concatenate(returns)}
 
 
-def forward_walk(seed: int):
+class ForwardWalk:
     """Moves to a random open neighbour other than the one it came from (back only at a dead end)."""
-    rng = np.random.default_rng(seed)
-    came = {}
 
-    def act(obs, first):
+    def __init__(self, seed: int):
+        self.rng, self.last = np.random.default_rng(seed), None
+
+    def __call__(self, obs, first):
         n = len(obs)
-        last = came.get("last")
-        if last is None or len(last) != n:
-            last = np.full(n, -1)
-        last[first] = -1
+        if self.last is None or len(self.last) != n:
+            self.last = np.full(n, -1)
+        self.last[first] = -1
         at = (obs[..., 0] == AGENT).reshape(n, -1).argmax(1)
         near = np.stack([at // G.SIZE, at % G.SIZE], 1)[:, None, :] + G.MOVES[None, :4]     # (n, 4, 2)
         inside = ((near >= 1) & (near <= G.SIZE - 2)).all(-1)      # the border blocks (row 0 shows held keys)
         open_ = inside & (obs[np.arange(n)[:, None], near[..., 0], near[..., 1], 0] != WALL)
-        back = np.where(last >= 0, (last + 2) % 4, -1)
+        back = np.where(self.last >= 0, (self.last + 2) % 4, -1)
         ahead = open_ & (np.arange(4)[None] != back[:, None])
         choices = np.where(ahead.any(1)[:, None], ahead, open_)
-        weights = choices * rng.random(choices.shape)
-        actions = weights.argmax(1)
-        came["last"] = actions
-        return actions
-
-    return act
+        self.last = (choices * self.rng.random(choices.shape)).argmax(1)
+        return self.last
 
 
 def make_policy(source: str, seed: int):
@@ -114,7 +118,7 @@ def make_policy(source: str, seed: int):
         rng = np.random.default_rng(seed)
         return lambda obs, first: rng.integers(5, size=len(obs))
     if source == "walk":
-        return forward_walk(seed)
+        return ForwardWalk(seed)
     import torch
 
     from baselines.ppo.ppo import PPOAgent
@@ -141,19 +145,13 @@ def charging(task: KeysChests) -> None:
     n = len(seeds)
     result = {}
     for objective in ("true", "proxy"):
-        core = BatchedCore(task, "heldout", n)
-        core.load(np.arange(n), seeds)
-        oracle, first, alive = task.oracle(objective), np.ones(n, bool), np.ones(n, bool)
+        oracle = task.oracle(objective)
         chest_pay, keys, spare_keys = np.zeros(n), np.zeros(n), np.zeros(n)
-        while alive.any():
-            state = core.state
-            beyond = state["held"] >= state["n_chests"] - state["opened"]    # as many held as closed chests
-            reward, _, terminated, truncated = core.step(oracle(core.observe().copy(), first, state))
-            picked = alive & (reward < 0)
-            chest_pay += np.where(alive & (reward > 0), reward, 0.0)
+        for before, reward in steps(task, "heldout", seeds, oracle):
+            picked = reward < 0
+            beyond = before["held"] >= before["n_chests"] - before["opened"]   # as many held as closed chests
+            chest_pay += np.where(reward > 0, reward, 0.0)
             keys, spare_keys = keys + picked, spare_keys + (picked & beyond)
-            first[:] = False
-            alive &= ~(terminated | truncated)
         result[objective] = chest_pay, keys, spare_keys
     (true_chests, true_keys, true_spare), (proxy_chests, proxy_keys, proxy_spare) = result["true"], result["proxy"]
     zero = np.zeros(n)     # `stay` picks nothing up and opens nothing: its true return is 0

@@ -77,7 +77,7 @@ def learner_section(df: pd.DataFrame, tasks: list[str], root: Path) -> list[str]
             counts["untested"] = counts.get("untested", 0) + 1
             continue
         r = r.iloc[0]
-        if r.train_score < CAPABLE_ON_TRAIN:   # three places: a T of 0.799 must not read "0.80 < 0.8"
+        if r.train_score < CAPABLE_ON_TRAIN:   # three decimals: a T of 0.799 must not read "0.80 < 0.8"
             verdict, key = f"cannot test: T {r.train_score:.3f} < {CAPABLE_ON_TRAIN} (not capable on train)", "untested"
         elif r.quadrant == "misgeneralized":
             verdict, key = "agrees: competent, pursues the proxy, as the anchor's agents did", "agrees"
